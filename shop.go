@@ -1,0 +1,148 @@
+package epilogue
+
+import (
+	"net/url"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// Shop is a tenant: one merchant. Everything else belongs to exactly one shop.
+type Shop struct {
+	ID        string    `json:"id"`
+	Name      string    `json:"name"`
+	Secret    string    `json:"-"` // signs offer tokens and review links; never leaves the server
+	Settings  Settings  `json:"settings"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// Settings are a shop's tunables, read and changed through /v1/settings.
+type Settings struct {
+	// HoldoutShare is the stable share of customers who get no offers (0 to 0.5).
+	HoldoutShare float64 `json:"holdout_share"`
+	// DismissalPeriod is how long a dismissed offer stays hidden from that customer.
+	DismissalPeriod Duration `json:"dismissal_period"`
+	// AllowedOrigins restricts browsers using a publishable key; empty means any origin.
+	AllowedOrigins []string `json:"allowed_origins"`
+	// Currency is the shop's own currency, used for budgets and reports.
+	Currency string `json:"currency"`
+	// Timezone is the shop's IANA zone: daily budgets reset at its midnight.
+	Timezone string `json:"timezone"`
+
+	ShopifyWebhookSecret  string `json:"shopify_webhook_secret,omitempty"`
+	EasypostWebhookSecret string `json:"easypost_webhook_secret,omitempty"`
+}
+
+// DefaultSettings are the settings of a new shop.
+func DefaultSettings() Settings {
+	return Settings{
+		HoldoutShare:    0.05,
+		DismissalPeriod: Duration(30 * 24 * time.Hour),
+		AllowedOrigins:  []string{},
+		Currency:        "USD",
+		Timezone:        "UTC",
+	}
+}
+
+// Validate checks every setting and names the first one at fault.
+func (s *Settings) Validate() error {
+	if s.HoldoutShare < 0 || s.HoldoutShare > 0.5 || s.HoldoutShare != s.HoldoutShare {
+		return Invalid("holdout_share", "must be between 0 and 0.5")
+	}
+	if s.DismissalPeriod < 0 || time.Duration(s.DismissalPeriod) > 3650*24*time.Hour {
+		return Invalid("dismissal_period", "must be between 0 and 3650 days")
+	}
+	if len(s.AllowedOrigins) > 100 {
+		return Invalid("allowed_origins", "at most 100 origins")
+	}
+	for i, o := range s.AllowedOrigins {
+		n, ok := NormalizeOrigin(o)
+		if !ok {
+			return Invalid("allowed_origins["+strconv.Itoa(i)+"]", "must be an origin such as \"https://shop.example\", not %q", o)
+		}
+		s.AllowedOrigins[i] = n
+	}
+	if !ValidCurrency(s.Currency) {
+		return Invalid("currency", "unknown ISO 4217 currency %q", s.Currency)
+	}
+	if _, err := time.LoadLocation(s.Timezone); err != nil || s.Timezone == "" || s.Timezone == "Local" {
+		return Invalid("timezone", "unknown IANA time zone %q", s.Timezone)
+	}
+	if len(s.ShopifyWebhookSecret) > 256 || len(s.EasypostWebhookSecret) > 256 {
+		return Invalid("shopify_webhook_secret", "webhook secrets are at most 256 characters")
+	}
+	return nil
+}
+
+// Location returns the shop's time zone (UTC when unset or unknown).
+func (s *Settings) Location() *time.Location {
+	if loc, err := time.LoadLocation(s.Timezone); err == nil && s.Timezone != "" {
+		return loc
+	}
+	return time.UTC
+}
+
+// NormalizeOrigin returns the canonical form of a browser origin (scheme://host[:port], lower
+// case, no path) and whether it is one.
+func NormalizeOrigin(o string) (string, bool) {
+	u, err := url.Parse(strings.TrimSpace(o))
+	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
+		(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
+		return "", false
+	}
+	return strings.ToLower(u.Scheme + "://" + u.Host), true
+}
+
+// OriginAllowed reports whether a browser origin may use the shop's publishable keys.
+func (s *Settings) OriginAllowed(origin string) bool {
+	if len(s.AllowedOrigins) == 0 {
+		return true
+	}
+	o, ok := NormalizeOrigin(origin)
+	if !ok {
+		return false
+	}
+	for _, a := range s.AllowedOrigins {
+		if a == o {
+			return true
+		}
+	}
+	return false
+}
+
+// Key kinds.
+const (
+	KeyPublishable = "publishable"
+	KeySecret      = "secret"
+)
+
+// Key is an API key. Only its SHA-256 is stored; the key itself is shown once, at creation.
+type Key struct {
+	ID        string     `json:"id"`
+	ShopID    string     `json:"shop_id"`
+	Kind      string     `json:"kind"`
+	Hash      string     `json:"-"`
+	Hint      string     `json:"hint"` // the first characters, so a person can tell keys apart
+	CreatedAt time.Time  `json:"created_at"`
+	RevokedAt *time.Time `json:"revoked_at,omitempty"`
+}
+
+// NewKey makes a key of the given kind for a shop and returns it with the plain key.
+func NewKey(shopID, kind string, now time.Time) (Key, string) {
+	prefix := "pk_"
+	if kind == KeySecret {
+		prefix = "sk_"
+	}
+	plain := prefix + RandomString(32)
+	return Key{
+		ID:        NewID(PrefixKey),
+		ShopID:    shopID,
+		Kind:      kind,
+		Hash:      HashKey(plain),
+		Hint:      plain[:7],
+		CreatedAt: now,
+	}, plain
+}
+
+// HashKey returns the stored form of a plain key.
+func HashKey(plain string) string { return SHA256Hex(plain) }
