@@ -2,6 +2,7 @@ package epilogue
 
 import (
 	"bytes"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -42,11 +43,11 @@ func (d *Duration) UnmarshalJSON(b []byte) error {
 	}
 	s, err := strconv.Unquote(string(b))
 	if err != nil {
-		return Errorf(EInvalid, "must be a duration string such as \"168h\"")
+		return FieldError(reflect.TypeFor[Duration](), "", "must be a duration string such as \"168h\"")
 	}
 	v, err := ParseDuration(s)
 	if err != nil {
-		return err
+		return FieldError(reflect.TypeFor[Duration](), "", err.(*Error).Message)
 	}
 	*d = Duration(v)
 	return nil

@@ -1,8 +1,11 @@
 package epilogue
 
 import (
+	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
+	"strings"
 )
 
 // Error codes. The HTTP layer maps each to one status in a single table.
@@ -72,4 +75,24 @@ func Prefix(prefix string, err error) error {
 		c.Field = prefix + "." + c.Field
 	}
 	return &c
+}
+
+// FieldError is what custom JSON decoders of domain types return: encoding/json adds the path
+// of the field being decoded to an *json.UnmarshalTypeError (and to no other error), so the
+// message travels in its Value and the API can name the field at fault. sub names a part
+// inside the value ("start" of a schedule), or is empty. FieldMessage reads it back.
+func FieldError(t reflect.Type, sub, message string) error {
+	return &json.UnmarshalTypeError{Value: fieldErrorMark + sub + fieldErrorMark + message, Type: t}
+}
+
+const fieldErrorMark = "\x00"
+
+// FieldMessage returns the sub-field and message of an error made by FieldError.
+func FieldMessage(te *json.UnmarshalTypeError) (sub, message string, ok bool) {
+	rest, ok := strings.CutPrefix(te.Value, fieldErrorMark)
+	if !ok {
+		return "", "", false
+	}
+	sub, message, _ = strings.Cut(rest, fieldErrorMark)
+	return sub, message, true
 }

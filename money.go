@@ -2,6 +2,7 @@ package epilogue
 
 import (
 	"bytes"
+	"reflect"
 	"strconv"
 	"strings"
 )
@@ -91,11 +92,11 @@ func (a *Amount) UnmarshalJSON(b []byte) error {
 		return nil
 	}
 	if len(b) < 2 || b[0] != '"' {
-		return Errorf(EInvalid, "money must be a decimal string such as \"12.50\", not a number")
+		return FieldError(reflect.TypeFor[Amount](), "", "must be a decimal string such as \"12.50\", not a number")
 	}
 	v, err := ParseAmount(string(b[1 : len(b)-1]))
 	if err != nil {
-		return err
+		return FieldError(reflect.TypeFor[Amount](), "", err.(*Error).Message)
 	}
 	*a = v
 	return nil

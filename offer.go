@@ -1,7 +1,9 @@
 package epilogue
 
 import (
+	"encoding/json"
 	"net/url"
+	"reflect"
 	"strconv"
 	"strings"
 	"time"
@@ -116,6 +118,34 @@ type FrequencyCap struct {
 type Schedule struct {
 	Start *time.Time `json:"start"`
 	End   *time.Time `json:"end"`
+}
+
+// UnmarshalJSON reads RFC 3339 times and names the bound at fault when one is not.
+func (s *Schedule) UnmarshalJSON(b []byte) error {
+	var raw struct {
+		Start *string `json:"start"`
+		End   *string `json:"end"`
+	}
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return FieldError(reflect.TypeFor[Schedule](), "", "must be an object with start and end times")
+	}
+	parse := func(name string, v *string) (*time.Time, error) {
+		if v == nil || *v == "" {
+			return nil, nil
+		}
+		t, err := time.Parse(time.RFC3339, *v)
+		if err != nil {
+			return nil, FieldError(reflect.TypeFor[Schedule](), name, "must be an RFC 3339 time such as \"2026-01-01T00:00:00Z\"")
+		}
+		t = t.UTC()
+		return &t, nil
+	}
+	var err error
+	if s.Start, err = parse("start", raw.Start); err != nil {
+		return err
+	}
+	s.End, err = parse("end", raw.End)
+	return err
 }
 
 // Devices a request may name.

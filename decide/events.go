@@ -1,0 +1,107 @@
+package decide
+
+import (
+	"sort"
+	"time"
+
+	"github.com/epiloguehq/epilogue"
+)
+
+// EventInput is one offer event as a client sends it.
+type EventInput struct {
+	ID       string
+	Type     string
+	Token    string
+	Time     time.Time
+	Value    epilogue.Amount
+	Currency string
+}
+
+// maxFuture is how far ahead of the server's clock an event time may be (clock skew).
+const maxFuture = 10 * time.Minute
+
+// maxPast is how old an event may be: older than any token.
+const maxPast = TokenTTL + 24*time.Hour
+
+// Prepare checks one event against the shop (its token above all) and returns the event to
+// store, with what it charges the offer's budget. Nothing is changed until Apply.
+func (e *Engine) Prepare(shopID string, in EventInput) (*epilogue.Event, error) {
+	snap := e.Snapshot(shopID)
+	if snap == nil {
+		return nil, epilogue.NotFound("shop", shopID)
+	}
+	now := e.clock.Now()
+	if !epilogue.ValidExternalID(in.ID) {
+		return nil, epilogue.Invalid("id", "is required: 1 to 128 characters without spaces")
+	}
+	if !contains(epilogue.OfferEventTypes, in.Type) {
+		return nil, epilogue.Invalid("type", "unknown event type %q; one of %v", in.Type, epilogue.OfferEventTypes)
+	}
+	if in.Time.IsZero() {
+		in.Time = now
+	}
+	if in.Time.After(now.Add(maxFuture)) {
+		return nil, epilogue.Invalid("time", "is in the future")
+	}
+	if in.Time.Before(now.Add(-maxPast)) {
+		return nil, epilogue.Invalid("time", "is too old")
+	}
+	if in.Value > 0 && !epilogue.ValidCurrency(in.Currency) {
+		return nil, epilogue.Invalid("currency", "a value needs an ISO 4217 currency, not %q", in.Currency)
+	}
+	c, err := Verify(snap.Shop.Secret, in.Token, now)
+	if err != nil {
+		return nil, err
+	}
+	ev := &epilogue.Event{
+		ID: in.ID, ShopID: shopID, Type: in.Type, DecisionID: c.DecisionID, OfferID: c.OfferID,
+		PlacementID: c.Placement, CustomerKey: c.CustomerKey, Arm: c.Arm, Time: in.Time.UTC(),
+		Value: in.Value, Currency: in.Currency, ReceivedAt: now,
+	}
+	if o := snap.offer(c.OfferID); o != nil && e.firstCharge(shopID, c, in.Type) {
+		switch {
+		case in.Type == epilogue.EventEngagement && o.Payout.Model == epilogue.PayoutCPC,
+			in.Type == epilogue.EventConversion && o.Payout.Model == epilogue.PayoutCPA:
+			ev.Spend = o.Payout.Amount
+		}
+	}
+	return ev, nil
+}
+
+// firstCharge reports whether this engagement or conversion is the first of its kind for the
+// decision and offer, so replaying one token with new event ids cannot inflate spend.
+func (e *Engine) firstCharge(shopID string, c Claims, typ string) bool {
+	x := e.people.lookup(shopID, c.CustomerKey)
+	if x == nil {
+		return true
+	}
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	for i := range x.offers {
+		s := &x.offers[i]
+		if s.id == c.OfferID {
+			return !contains(s.charged[:], typ+c.DecisionID)
+		}
+	}
+	return true
+}
+
+// Apply makes a stored event count: per-customer state (caps, dismissals, conversions) and the
+// offer's budget. Call it only once the event is durable and new.
+func (e *Engine) Apply(ev *epilogue.Event) {
+	snap := e.Snapshot(ev.ShopID)
+	e.people.Observe(ev.ShopID, ev.CustomerKey, ev.OfferID, ev.Type, ev.Time, ev.DecisionID)
+	if ev.Spend > 0 && snap != nil {
+		day, _ := LocalDay(ev.Time, snap.loc)
+		e.budgets.Spend(ev.OfferID, ev.Spend, day)
+	}
+}
+
+// offer returns the live offer with the given id, or nil.
+func (s *Snapshot) offer(id string) *epilogue.Offer {
+	i := sort.Search(len(s.offers), func(i int) bool { return s.offers[i].o.ID >= id }) // sorted by id
+	if i < len(s.offers) && s.offers[i].o.ID == id {
+		return s.offers[i].o
+	}
+	return nil
+}

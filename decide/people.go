@@ -1,0 +1,260 @@
+package decide
+
+import (
+	"hash/maphash"
+	"sync"
+	"time"
+
+	"github.com/epiloguehq/epilogue"
+)
+
+// People caches what each customer did with offers (impressions for frequency caps, dismissals,
+// conversions) and bought, so eligibility never waits on the database. It is fed by accepted
+// events and orders, and warmed from the store at start.
+type People struct {
+	seed   maphash.Seed
+	shards [64]peopleShard
+	limit  int // customers per shard before eviction
+}
+
+type peopleShard struct {
+	mu sync.RWMutex
+	m  map[uint64]*person
+}
+
+// person is one customer of one shop. Fields are guarded by mu; hist is replaced, never
+// mutated, so a scorer may read it without the lock.
+type person struct {
+	mu         sync.Mutex
+	offers     []offerState
+	products   []string // product ids and skus bought
+	categories []string
+	orders     int
+	refs       []string // confirmation refs of the latest orders, so one order counts once
+	consent    epilogue.Consent
+	attrs      map[string]string // from the customer profile
+	hist       *epilogue.History
+}
+
+// offerState is one customer's history with one offer.
+type offerState struct {
+	id          string
+	impressions []time.Time // most recent last, bounded
+	engaged     time.Time
+	dismissed   time.Time
+	converted   time.Time
+	charged     [4]string // type+decision id of the latest charged engagements and conversions
+}
+
+// maxImpressions bounds the impressions kept per customer and offer; frequency caps above it
+// count the kept ones only.
+const maxImpressions = 32
+
+// NewPeople returns an empty cache holding at most about limit customers.
+func NewPeople(limit int) *People {
+	p := &People{seed: maphash.MakeSeed(), limit: limit/64 + 1}
+	for i := range p.shards {
+		p.shards[i].m = map[uint64]*person{}
+	}
+	return p
+}
+
+func (p *People) key(shopID, customerKey string) uint64 {
+	var h maphash.Hash
+	h.SetSeed(p.seed)
+	h.WriteString(shopID)
+	h.WriteByte(0)
+	h.WriteString(customerKey)
+	return h.Sum64()
+}
+
+// lookup returns the customer's state, or nil when nothing is known.
+func (p *People) lookup(shopID, customerKey string) *person {
+	if customerKey == "" {
+		return nil
+	}
+	k := p.key(shopID, customerKey)
+	sh := &p.shards[k%64]
+	sh.mu.RLock()
+	x := sh.m[k]
+	sh.mu.RUnlock()
+	return x
+}
+
+// get returns the customer's state, creating it.
+func (p *People) get(shopID, customerKey string) *person {
+	k := p.key(shopID, customerKey)
+	sh := &p.shards[k%64]
+	sh.mu.RLock()
+	x := sh.m[k]
+	sh.mu.RUnlock()
+	if x != nil {
+		return x
+	}
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if x = sh.m[k]; x == nil {
+		if len(sh.m) >= p.limit {
+			for victim := range sh.m { // map order is random: a cheap random eviction
+				delete(sh.m, victim)
+				break
+			}
+		}
+		x = &person{hist: &epilogue.History{}}
+		sh.m[k] = x
+	}
+	return x
+}
+
+// Forget drops a customer's state (after erasure).
+func (p *People) Forget(shopID, customerKey string) {
+	k := p.key(shopID, customerKey)
+	sh := &p.shards[k%64]
+	sh.mu.Lock()
+	delete(sh.m, k)
+	sh.mu.Unlock()
+}
+
+// Observe records an offer event for a customer.
+func (p *People) Observe(shopID, customerKey, offerID, typ string, t time.Time, decisionID string) {
+	if customerKey == "" {
+		return
+	}
+	x := p.get(shopID, customerKey)
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	s := x.offer(offerID)
+	switch typ {
+	case epilogue.EventImpression:
+		s.impressions = append(s.impressions, t)
+		if len(s.impressions) > maxImpressions {
+			s.impressions = append(s.impressions[:0], s.impressions[len(s.impressions)-maxImpressions:]...)
+		}
+	case epilogue.EventEngagement:
+		s.engaged = later(s.engaged, t)
+		s.charge(typ + decisionID)
+		x.rebuildHistory()
+	case epilogue.EventDismissal:
+		s.dismissed = later(s.dismissed, t)
+		x.rebuildHistory()
+	case epilogue.EventConversion:
+		s.converted = later(s.converted, t)
+		s.charge(typ + decisionID)
+	}
+}
+
+// maxRefs bounds the order refs remembered per customer.
+const maxRefs = 8
+
+// Purchased records the products and categories a customer bought in one order (ref); the same
+// order seen again (another placement, a retried webhook) counts once.
+func (p *People) Purchased(shopID, customerKey, ref string, items []epilogue.CartItem) {
+	if customerKey == "" {
+		return
+	}
+	x := p.get(shopID, customerKey)
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if ref != "" {
+		if contains(x.refs, ref) {
+			return
+		}
+		x.refs = append(x.refs, ref)
+		if len(x.refs) > maxRefs {
+			x.refs = x.refs[1:]
+		}
+	}
+	x.orders++
+	for _, it := range items {
+		for _, v := range []string{it.ProductID, it.SKU} {
+			if v != "" && !contains(x.products, v) {
+				x.products = append(x.products, v)
+			}
+		}
+		if c := epilogue.Fold(it.Category); c != "" && !contains(x.categories, c) {
+			x.categories = append(x.categories, c)
+		}
+	}
+	x.rebuildHistory()
+}
+
+// SetProfile records a customer's consent and first-party attributes from their profile.
+func (p *People) SetProfile(shopID string, c *epilogue.Customer) {
+	x := p.get(shopID, c.Key())
+	x.mu.Lock()
+	x.consent = c.Consent
+	x.attrs = c.Attributes
+	x.mu.Unlock()
+}
+
+func (x *person) offer(id string) *offerState {
+	for i := range x.offers {
+		if x.offers[i].id == id {
+			return &x.offers[i]
+		}
+	}
+	x.offers = append(x.offers, offerState{id: id})
+	return &x.offers[len(x.offers)-1]
+}
+
+// rebuildHistory publishes a fresh immutable History for scorers.
+func (x *person) rebuildHistory() {
+	h := &epilogue.History{Orders: x.orders, Categories: append([]string(nil), x.categories...)}
+	for _, s := range x.offers {
+		if !s.engaged.IsZero() {
+			h.Engaged = append(h.Engaged, s.id)
+		}
+		if !s.dismissed.IsZero() {
+			h.Dismissed = append(h.Dismissed, s.id)
+		}
+	}
+	x.hist = h
+}
+
+func (s *offerState) charge(key string) {
+	copy(s.charged[1:], s.charged[:len(s.charged)-1])
+	s.charged[0] = key
+}
+
+func later(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
+// reason returns why the customer should not see offer o now, or "".
+func (x *person) reason(o *epilogue.Offer, now time.Time, dismissal time.Duration) string {
+	for i := range x.offers {
+		s := &x.offers[i]
+		if s.id != o.ID {
+			continue
+		}
+		if !s.converted.IsZero() {
+			return epilogue.ReasonConverted
+		}
+		if !s.dismissed.IsZero() && now.Sub(s.dismissed) < dismissal {
+			return epilogue.ReasonDismissed
+		}
+		if c := o.FrequencyCap; c.Count > 0 {
+			since := now.Add(-time.Duration(c.Period))
+			n := 0
+			for _, t := range s.impressions {
+				if t.After(since) {
+					n++
+				}
+			}
+			if n >= c.Count {
+				return epilogue.ReasonFrequencyCap
+			}
+		}
+		break
+	}
+	if o.ProductID != "" && contains(x.products, o.ProductID) {
+		return epilogue.ReasonPurchased
+	}
+	if o.Action.SKU != "" && contains(x.products, o.Action.SKU) {
+		return epilogue.ReasonPurchased
+	}
+	return ""
+}

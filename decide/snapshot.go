@@ -1,0 +1,141 @@
+package decide
+
+import (
+	"sort"
+	"time"
+
+	"github.com/epiloguehq/epilogue"
+)
+
+// Snapshot is an immutable view of one shop's configuration with its targeting indexes. The
+// hot path reads only snapshots; any change to offers, placements or settings builds a new one
+// and swaps it in.
+type Snapshot struct {
+	Shop       *epilogue.Shop
+	Version    int64
+	offers     []entry
+	placements map[string]*epilogue.Placement
+	loc        *time.Location
+	dismissal  time.Duration
+
+	// Prefilter sets, each over offer positions: an offer is in a set when it passes that test
+	// for the keyed value (or has no targeting of that kind).
+	active     bitset
+	surface    [len(surfaceNames)]bitset
+	anyCountry bitset
+	country    map[string]bitset
+	anyDevice  bitset
+	device     map[string]bitset
+	all        bitset
+}
+
+var surfaceNames = [...]string{epilogue.SurfaceCart, epilogue.SurfacePayment, epilogue.SurfaceUpsell,
+	epilogue.SurfaceThankYou, epilogue.SurfaceConfirmation, epilogue.SurfaceOrderStatus,
+	epilogue.SurfaceTracking, epilogue.SurfaceEmail, epilogue.SurfaceSMS}
+
+// entry is an offer with what the hot path needs precomputed.
+type entry struct {
+	o      *epilogue.Offer
+	budget *budget
+	group  string // exclusion group; an offer without one is its own group
+}
+
+// NewSnapshot indexes a shop's offers and placements. Archived offers are left out.
+func NewSnapshot(shop *epilogue.Shop, version int64, offers []*epilogue.Offer, placements []*epilogue.Placement, budgets *Budgets) *Snapshot {
+	live := make([]*epilogue.Offer, 0, len(offers))
+	for _, o := range offers {
+		if o.Status != epilogue.StatusArchived {
+			live = append(live, o)
+		}
+	}
+	// A stable order keeps explain output and tie-breaking reproducible.
+	sort.SliceStable(live, func(i, j int) bool { return live[i].ID < live[j].ID })
+	n := len(live)
+	s := &Snapshot{
+		Shop:       shop,
+		Version:    version,
+		offers:     make([]entry, n),
+		placements: make(map[string]*epilogue.Placement, len(placements)),
+		loc:        shop.Settings.Location(),
+		dismissal:  time.Duration(shop.Settings.DismissalPeriod),
+		active:     newBitset(n),
+		anyCountry: newBitset(n),
+		country:    map[string]bitset{},
+		anyDevice:  newBitset(n),
+		device:     map[string]bitset{},
+		all:        newBitset(n),
+	}
+	for i := range s.surface {
+		s.surface[i] = newBitset(n)
+	}
+	for _, p := range placements {
+		s.placements[p.ID] = p
+	}
+	for i, o := range live {
+		e := &s.offers[i]
+		e.o = o
+		e.group = o.ExclusionGroup
+		if e.group == "" {
+			e.group = "\x00" + o.ID
+		}
+		if budgets != nil && (o.Budget.Total > 0 || o.Budget.Daily > 0) {
+			e.budget = budgets.get(o.ID)
+		}
+		s.all.set(i)
+		if o.Status == epilogue.StatusActive {
+			s.active.set(i)
+		}
+		t := &o.Targeting
+		for si, name := range surfaceNames {
+			if len(t.Surfaces) == 0 || contains(t.Surfaces, name) {
+				s.surface[si].set(i)
+			}
+		}
+		if len(t.Countries) == 0 {
+			s.anyCountry.set(i)
+		}
+		for _, c := range t.Countries {
+			if s.country[c] == nil {
+				s.country[c] = newBitset(n)
+			}
+			s.country[c].set(i)
+		}
+		if len(t.Devices) == 0 {
+			s.anyDevice.set(i)
+		}
+		for _, d := range t.Devices {
+			if s.device[d] == nil {
+				s.device[d] = newBitset(n)
+			}
+			s.device[d].set(i)
+		}
+	}
+	return s
+}
+
+// Placement returns the shop's placement with the given id.
+func (s *Snapshot) Placement(id string) (*epilogue.Placement, bool) {
+	p, ok := s.placements[id]
+	return p, ok
+}
+
+// Len returns the number of live (non-archived) offers.
+func (s *Snapshot) Len() int { return len(s.offers) }
+
+func contains(list []string, v string) bool {
+	for _, x := range list {
+		if x == v {
+			return true
+		}
+	}
+	return false
+}
+
+func surfaceIdx(name string) int {
+	for i, s := range surfaceNames {
+		if s == name {
+			return i
+		}
+	}
+	return -1
+}

@@ -1,0 +1,142 @@
+package httpapi
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/epiloguehq/epilogue"
+)
+
+// caller is who is making a request: the key and its shop.
+type caller struct {
+	key  *epilogue.Key
+	shop *epilogue.Shop // from the in-memory snapshot
+}
+
+func callerOf(ctx context.Context) *caller { return ctx.Value(keyAuth).(*caller) }
+
+// shopID returns the calling shop's id.
+func shopID(r *http.Request) string { return callerOf(r.Context()).key.ShopID }
+
+// authed checks the bearer key. A publishable key may only reach routes that allow it
+// (secretOnly false), and only from the shop's allowed origins; CORS answers follow the same list.
+func (s *Server) authed(secretOnly bool, h http.HandlerFunc) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		plain, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
+		if !ok || plain == "" {
+			s.fail(w, r, epilogue.Errorf(epilogue.EUnauthorized, "missing API key: send Authorization: Bearer sk_… or pk_…"))
+			return
+		}
+		key, err := s.keys.lookup(r.Context(), plain)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		snap := s.engine.Snapshot(key.ShopID)
+		if snap == nil {
+			s.fail(w, r, epilogue.Errorf(epilogue.EUnavailable, "shop is loading; retry shortly"))
+			return
+		}
+		origin := r.Header.Get("Origin")
+		if key.Kind == epilogue.KeyPublishable {
+			if secretOnly {
+				s.fail(w, r, epilogue.Errorf(epilogue.EForbidden, "a publishable key may only request decisions and send events; use a secret key"))
+				return
+			}
+			if origin != "" && !snap.Shop.Settings.OriginAllowed(origin) {
+				s.fail(w, r, epilogue.Errorf(epilogue.EForbidden, "origin %q is not in this shop's allowed_origins", origin))
+				return
+			}
+		}
+		if origin != "" && !secretOnly && snap.Shop.Settings.OriginAllowed(origin) {
+			w.Header().Set("Access-Control-Allow-Origin", origin)
+			w.Header().Add("Vary", "Origin")
+		}
+		h(w, r.WithContext(context.WithValue(r.Context(), keyAuth, &caller{key: key, shop: snap.Shop})))
+	})
+}
+
+// preflight answers CORS preflight requests for the browser routes. A preflight carries no key,
+// so it cannot know the shop: it allows the asking origin, and the real request that follows is
+// refused (without CORS headers) when its key's shop does not list that origin.
+func (s *Server) preflight(w http.ResponseWriter, r *http.Request) {
+	origin := r.Header.Get("Origin")
+	if _, ok := epilogue.NormalizeOrigin(origin); !ok {
+		w.WriteHeader(http.StatusNoContent)
+		return
+	}
+	h := w.Header()
+	h.Set("Access-Control-Allow-Origin", origin)
+	h.Set("Access-Control-Allow-Methods", "POST, OPTIONS")
+	h.Set("Access-Control-Allow-Headers", "Authorization, Content-Type, Idempotency-Key")
+	h.Set("Access-Control-Max-Age", "600")
+	h.Add("Vary", "Origin")
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// keyCache keeps recently used keys in memory so the hot path does not read the database on
+// every request. Revocation reaches other replicas within the cache's lifetime.
+type keyCache struct {
+	store interface {
+		KeyByHash(ctx context.Context, hash string) (*epilogue.Key, error)
+	}
+	ttl time.Duration
+	mu  sync.RWMutex
+	m   map[string]cachedKey
+}
+
+type cachedKey struct {
+	key     *epilogue.Key
+	expires time.Time
+}
+
+func newKeyCache(st interface {
+	KeyByHash(ctx context.Context, hash string) (*epilogue.Key, error)
+}, ttl time.Duration) *keyCache {
+	return &keyCache{store: st, ttl: ttl, m: map[string]cachedKey{}}
+}
+
+// maxCachedKeys bounds the cache; past it the cache starts over (keys are few per shop).
+const maxCachedKeys = 100_000
+
+func (c *keyCache) lookup(ctx context.Context, plain string) (*epilogue.Key, error) {
+	invalid := epilogue.Errorf(epilogue.EUnauthorized, "invalid API key")
+	if len(plain) > 200 || (!strings.HasPrefix(plain, "sk_") && !strings.HasPrefix(plain, "pk_")) {
+		return nil, invalid
+	}
+	hash := epilogue.HashKey(plain)
+	now := time.Now()
+	c.mu.RLock()
+	ck, ok := c.m[hash]
+	c.mu.RUnlock()
+	if !ok || now.After(ck.expires) {
+		k, err := c.store.KeyByHash(ctx, hash)
+		if err != nil {
+			if epilogue.ErrorCode(err) == epilogue.ENotFound {
+				return nil, invalid
+			}
+			return nil, err
+		}
+		ck = cachedKey{key: k, expires: now.Add(c.ttl)}
+		c.mu.Lock()
+		if len(c.m) >= maxCachedKeys {
+			c.m = map[string]cachedKey{}
+		}
+		c.m[hash] = ck
+		c.mu.Unlock()
+	}
+	if ck.key.RevokedAt != nil {
+		return nil, epilogue.Errorf(epilogue.EUnauthorized, "API key has been revoked")
+	}
+	return ck.key, nil
+}
+
+// Forget drops a key from the cache (after revocation).
+func (c *keyCache) Forget(hash string) {
+	c.mu.Lock()
+	delete(c.m, hash)
+	c.mu.Unlock()
+}

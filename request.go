@@ -1,0 +1,251 @@
+package epilogue
+
+import (
+	"encoding/json"
+	"strconv"
+	"strings"
+)
+
+// Limits on a decision request.
+const (
+	maxCartItems     = 100
+	maxAttributes    = 50
+	maxAttributeSize = 256
+)
+
+// flatFields maps the flat attribute names that checkout integrations send onto the
+// structured request. Names are matched case-insensitively; any other attribute becomes a
+// customer attribute.
+var flatFields = map[string]func(r *DecisionRequest, v string) error{
+	"email":           func(r *DecisionRequest, v string) error { r.Customer.Email = v; return nil },
+	"emailsha256":     func(r *DecisionRequest, v string) error { r.Customer.EmailSHA256 = v; return nil },
+	"customerid":      func(r *DecisionRequest, v string) error { r.Customer.ID = v; return nil },
+	"customer_id":     func(r *DecisionRequest, v string) error { r.Customer.ID = v; return nil },
+	"customertype":    func(r *DecisionRequest, v string) error { r.Customer.Type = v; return nil },
+	"confirmationref": func(r *DecisionRequest, v string) error { r.Transaction.ConfirmationRef = v; return nil },
+	"currency":        func(r *DecisionRequest, v string) error { r.Transaction.Currency = v; return nil },
+	"paymenttype":     func(r *DecisionRequest, v string) error { r.Transaction.PaymentType = v; return nil },
+	"country":         func(r *DecisionRequest, v string) error { r.Context.Country = v; return nil },
+	"device":          func(r *DecisionRequest, v string) error { r.Context.Device = v; return nil },
+	"locale":          func(r *DecisionRequest, v string) error { r.Context.Locale = v; return nil },
+	"language":        func(r *DecisionRequest, v string) error { r.Context.Locale = v; return nil },
+	"amount": func(r *DecisionRequest, v string) error {
+		a, err := ParseAmount(v)
+		if err != nil {
+			return Prefix("amount", err)
+		}
+		r.Transaction.Amount = a
+		return nil
+	},
+	"cartitems": func(r *DecisionRequest, v string) error {
+		var items []CartItem
+		if err := json.Unmarshal([]byte(v), &items); err != nil {
+			return Invalid("cartitems", "must be a JSON array of cart items: %s", jsonMessage(err))
+		}
+		r.Cart = items
+		return nil
+	},
+}
+
+// piiFlat are flat attributes that identify a person and are neither needed to decide nor
+// kept: they are dropped at the edge.
+var piiFlat = map[string]bool{"firstname": true, "lastname": true, "billingzipcode": true, "zipcode": true,
+	"phone": true, "mobile": true, "address": true, "billingaddress": true, "shippingaddress": true, "name": true}
+
+// applyFlat folds the flat attribute form into the structured fields. Structured fields that
+// are already set win.
+func (r *DecisionRequest) applyFlat() error {
+	if len(r.Attributes) == 0 {
+		return nil
+	}
+	if len(r.Attributes) > maxAttributes*2 {
+		return Invalid("attributes", "at most %d attributes", maxAttributes*2)
+	}
+	flat := DecisionRequest{}
+	for k, raw := range r.Attributes {
+		field := "attributes." + k
+		if k == "cartitems" || strings.EqualFold(k, "cartitems") {
+			if arr, ok := raw.([]any); ok { // an array sent as JSON rather than as a string
+				b, _ := json.Marshal(arr)
+				raw = string(b)
+			}
+		}
+		v, ok := scalar(raw)
+		if !ok {
+			return Invalid(field, "must be a string, number or boolean")
+		}
+		name := strings.ToLower(k)
+		if set, known := flatFields[name]; known {
+			if err := set(&flat, v); err != nil {
+				return Prefix("attributes", err)
+			}
+			continue
+		}
+		if piiFlat[name] {
+			continue
+		}
+		if flat.Customer.Attributes == nil {
+			flat.Customer.Attributes = map[string]string{}
+		}
+		flat.Customer.Attributes[k] = v
+	}
+	mergeFlat(r, &flat)
+	r.Attributes = nil
+	return nil
+}
+
+func mergeFlat(r, f *DecisionRequest) {
+	str := func(dst *string, v string) {
+		if *dst == "" {
+			*dst = v
+		}
+	}
+	str(&r.Customer.Email, f.Customer.Email)
+	str(&r.Customer.EmailSHA256, f.Customer.EmailSHA256)
+	str(&r.Customer.ID, f.Customer.ID)
+	str(&r.Customer.Type, f.Customer.Type)
+	str(&r.Transaction.ConfirmationRef, f.Transaction.ConfirmationRef)
+	str(&r.Transaction.Currency, f.Transaction.Currency)
+	str(&r.Transaction.PaymentType, f.Transaction.PaymentType)
+	str(&r.Context.Country, f.Context.Country)
+	str(&r.Context.Device, f.Context.Device)
+	str(&r.Context.Locale, f.Context.Locale)
+	if r.Transaction.Amount == 0 {
+		r.Transaction.Amount = f.Transaction.Amount
+	}
+	if len(r.Cart) == 0 {
+		r.Cart = f.Cart
+	}
+	for k, v := range f.Customer.Attributes {
+		if r.Customer.Attributes == nil {
+			r.Customer.Attributes = map[string]string{}
+		}
+		if _, set := r.Customer.Attributes[k]; !set {
+			r.Customer.Attributes[k] = v
+		}
+	}
+}
+
+func scalar(v any) (string, bool) {
+	switch x := v.(type) {
+	case string:
+		return x, true
+	case json.Number:
+		return x.String(), true
+	case float64:
+		return strconv.FormatFloat(x, 'f', -1, 64), true
+	case bool:
+		return strconv.FormatBool(x), true
+	case nil:
+		return "", true
+	}
+	return "", false
+}
+
+// Normalize folds the flat form into the structured one, validates every field, hashes a raw
+// email and drops it, and puts labels in canonical form so both forms of one request are
+// treated the same.
+func (r *DecisionRequest) Normalize() error {
+	if err := r.applyFlat(); err != nil {
+		return err
+	}
+	if r.Placement == "" {
+		return Invalid("placement", "is required")
+	}
+	if !ValidExternalID(r.Placement) {
+		return Invalid("placement", "must be 1 to 128 characters without spaces")
+	}
+	c := &r.Customer
+	if c.Email != "" {
+		if len(c.Email) > 320 || !strings.Contains(c.Email, "@") {
+			return Invalid("customer.email", "is not an email address")
+		}
+		if c.EmailSHA256 == "" {
+			c.EmailSHA256 = EmailSHA256(c.Email)
+		}
+		c.Email = ""
+	}
+	if c.EmailSHA256 != "" {
+		c.EmailSHA256 = strings.ToLower(c.EmailSHA256)
+		if len(c.EmailSHA256) != 64 || strings.Trim(c.EmailSHA256, "0123456789abcdef") != "" {
+			return Invalid("customer.email_sha256", "must be 64 hexadecimal characters")
+		}
+	}
+	if c.ID != "" && !ValidExternalID(c.ID) {
+		return Invalid("customer.id", "must be 1 to 128 characters without spaces")
+	}
+	if c.Type != "" && c.Type != "new" && c.Type != "returning" {
+		return Invalid("customer.type", "must be new or returning")
+	}
+	if len(c.Attributes) > maxAttributes {
+		return Invalid("customer.attributes", "at most %d attributes", maxAttributes)
+	}
+	for k, v := range c.Attributes {
+		if k == "" || len(k) > 64 || len(v) > maxAttributeSize {
+			return Invalid("customer.attributes."+k, "names are 1 to 64 and values at most %d characters", maxAttributeSize)
+		}
+	}
+	t := &r.Transaction
+	if t.Currency != "" && !ValidCurrency(t.Currency) {
+		return Invalid("transaction.currency", "unknown ISO 4217 currency %q", t.Currency)
+	}
+	if len(t.ConfirmationRef) > 128 {
+		return Invalid("transaction.confirmationref", "must be at most 128 characters")
+	}
+	t.PaymentType = Fold(t.PaymentType)
+	if len(r.Cart) > maxCartItems {
+		return Invalid("cart", "at most %d items", maxCartItems)
+	}
+	for i := range r.Cart {
+		it := &r.Cart[i]
+		f := "cart[" + strconv.Itoa(i) + "]"
+		if len(it.SKU) > 128 || len(it.ProductID) > 128 || len(it.Category) > 128 {
+			return Invalid(f, "sku, product_id and category are at most 128 characters")
+		}
+		if it.Quantity < 0 || it.Quantity > 10000 {
+			return Invalid(f+".quantity", "must be between 0 and 10000")
+		}
+		if it.Quantity == 0 {
+			it.Quantity = 1
+		}
+		it.Category = Fold(it.Category)
+	}
+	x := &r.Context
+	if x.Country != "" {
+		x.Country = strings.ToUpper(strings.TrimSpace(x.Country))
+		if !validCountry(x.Country) {
+			return Invalid("context.country", "must be an ISO 3166-1 alpha-2 code")
+		}
+	}
+	if x.Device != "" {
+		x.Device = Fold(x.Device)
+		if !oneOf(x.Device, Devices) {
+			return Invalid("context.device", "unknown device %q; one of %v", x.Device, Devices)
+		}
+	}
+	if len(x.Locale) > 35 {
+		return Invalid("context.locale", "must be a BCP 47 tag")
+	}
+	x.Locale = Fold(x.Locale)
+	if len(x.PageURL) > 2048 {
+		return Invalid("context.page_url", "must be at most 2048 characters")
+	}
+	return nil
+}
+
+// jsonMessage turns a JSON decoding error into a short sentence.
+func jsonMessage(err error) string {
+	var te *json.UnmarshalTypeError
+	if ok := asType(err, &te); ok {
+		return "field " + te.Field + " must be " + te.Type.String()
+	}
+	return err.Error()
+}
+
+func asType(err error, te **json.UnmarshalTypeError) bool {
+	t, ok := err.(*json.UnmarshalTypeError)
+	if ok {
+		*te = t
+	}
+	return ok
+}
