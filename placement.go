@@ -45,11 +45,12 @@ type Placement struct {
 // Layouts a placement may ask the browser SDK for.
 var layouts = []string{"list", "carousel", "single", "inline"}
 
-// Defaults fills every unset optional field.
+// DefaultMaxOffers is a new placement's max_offers when none is given. It is set before
+// decoding, so an explicit 0 is refused rather than silently replaced.
+const DefaultMaxOffers = 3
+
+// Defaults fills every unset optional text field.
 func (p *Placement) Defaults() {
-	if p.MaxOffers == 0 {
-		p.MaxOffers = 3
-	}
 	if p.Layout == "" {
 		p.Layout = "list"
 	}

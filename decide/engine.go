@@ -36,6 +36,7 @@ type Engine struct {
 	scratch  sync.Pool
 	tokenTTL time.Duration
 	observe  func(arm, outcome string)
+	local    recentSet
 }
 
 type scorerBox struct{ Scorer }

@@ -89,6 +89,11 @@ func (e *Engine) firstCharge(shopID string, c Claims, typ string) bool {
 // Apply makes a stored event count: per-customer state (caps, dismissals, conversions) and the
 // offer's budget. Call it only once the event is durable and new.
 func (e *Engine) Apply(ev *epilogue.Event) {
+	e.local.add(ev.ShopID, ev.ID)
+	e.apply(ev)
+}
+
+func (e *Engine) apply(ev *epilogue.Event) {
 	snap := e.Snapshot(ev.ShopID)
 	e.people.Observe(ev.ShopID, ev.CustomerKey, ev.OfferID, ev.Type, ev.Time, ev.DecisionID)
 	if ev.Spend > 0 && snap != nil {

@@ -21,8 +21,9 @@ const maxBody = 1 << 20
 func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
-		if err != nil || (mt != "application/json" && mt != "text/plain") {
-			// text/plain lets browsers post without a CORS preflight (navigator.sendBeacon).
+		// text/plain lets browsers post without a CORS preflight (navigator.sendBeacon), and
+		// curl -d sends form-urlencoded unless told otherwise: both still carry JSON.
+		if err != nil || (mt != "application/json" && mt != "text/plain" && mt != "application/x-www-form-urlencoded") {
 			return nil, &epilogue.Error{Code: codeUnsupportedMedia, Message: "send JSON with Content-Type: application/json"}
 		}
 	}

@@ -7,7 +7,7 @@ import (
 )
 
 func (s *Server) createPlacement(w http.ResponseWriter, r *http.Request) {
-	var p epilogue.Placement
+	p := epilogue.Placement{MaxOffers: epilogue.DefaultMaxOffers}
 	if err := decode(w, r, &p, true); err != nil {
 		s.fail(w, r, err)
 		return

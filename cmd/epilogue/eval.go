@@ -2,10 +2,233 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"flag"
+	"fmt"
 	"io"
+	"os"
+	"strings"
+
+	"github.com/epiloguehq/epilogue/eval"
 )
 
 func runEval(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
-	return errors.New("not built yet")
+	usage := "usage: epilogue eval obd --data DIR [--json]\n" +
+		"       epilogue eval log --data FILE.csv --label COL [--time COL] [--categorical COLS] [--numeric COLS] [--json]\n" +
+		"       epilogue eval gen --rows N [--seed S] [--out FILE.csv]"
+	if len(args) == 0 {
+		fmt.Fprintln(stderr, usage)
+		return errors.New("eval: which evaluation? obd, log or gen")
+	}
+	switch args[0] {
+	case "obd":
+		return evalOBD(ctx, args[1:], stdout, stderr)
+	case "log":
+		return evalLog(ctx, args[1:], stdout, stderr)
+	case "gen":
+		return evalGen(args[1:], stdout, stderr)
+	case "-h", "--help", "help":
+		fmt.Fprintln(stdout, usage)
+		return errHelp
+	}
+	fmt.Fprintln(stderr, usage)
+	return fmt.Errorf("eval: unknown evaluation %q", args[0])
+}
+
+func evalOBD(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := evalFlags("eval obd --data DIR [flags]", stderr)
+	var opt eval.OBDOptions
+	fs.StringVar(&opt.Dir, "data", "", "directory holding <campaign>.csv and item_context.csv")
+	asJSON := fs.Bool("json", false, "print one JSON document")
+	fs.Float64Var(&opt.TrainFraction, "train", 0.7, "fraction of the log, in time order, to learn from")
+	fs.IntVar(&opt.Draws, "draws", 1000, "Thompson draws per context for the action probabilities")
+	fs.IntVar(&opt.Resamples, "resamples", 1000, "bootstrap resamples")
+	fs.Uint64Var(&opt.Seed, "seed", 1, "random seed")
+	if err := parseEvalFlags(fs, args); err != nil {
+		return err
+	}
+	if opt.Dir == "" {
+		return errors.New("eval obd: --data DIR is required")
+	}
+	if !(opt.TrainFraction > 0 && opt.TrainFraction < 1) || opt.Draws < 1 || opt.Resamples < 1 {
+		return errors.New("eval obd: --train must be in (0, 1), --draws and --resamples at least 1")
+	}
+	opt.Progress = stderr
+	rep, err := eval.OBD(ctx, opt)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return evalJSON(stdout, rep)
+	}
+	w := &reportWriter{w: stdout}
+	w.printf("campaign %s: %d rows (%s to %s), %d items, %d positions\n", rep.Campaign, rep.Rows, rep.Span[0], rep.Span[1], rep.Items, rep.Positions)
+	w.printf("trained on the first %d rows (%d clicks), evaluated on the last %d (%d clicks)\n", rep.TrainRows, rep.Clicks[0], rep.TestRows, rep.Clicks[1])
+	w.printf("\n%-34s %8s   %s\n", "CTR on the test part", "value", "95% bootstrap interval")
+	w.printf("%-34s %8.5f   [%.5f, %.5f]\n", "behaviour policy (observed)", rep.BehaviorCTR, rep.BehaviorCI[0], rep.BehaviorCI[1])
+	for _, e := range []struct {
+		name string
+		iv   eval.Interval
+	}{{"learned TS policy, IPS", rep.PolicyCTR.IPS}, {"learned TS policy, SNIPS", rep.PolicyCTR.SNIPS}, {"learned TS policy, DR", rep.PolicyCTR.DR}} {
+		w.printf("%-34s %8.5f   [%.5f, %.5f]\n", e.name, e.iv.Value, e.iv.CI[0], e.iv.CI[1])
+	}
+	w.printf("\neffective sample size of the importance weights: %.0f of %d\n", rep.ESS, rep.TestRows)
+	w.printf("prior variance %g, chosen by progressive validation on the training part; reward model test logloss %.5f\n", rep.PriorVariance, rep.TestLogLoss)
+	return w.err
+}
+
+func evalLog(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := evalFlags("eval log --data FILE.csv --label COL [flags]", stderr)
+	var opt eval.LogOptions
+	var cats, nums string
+	fs.StringVar(&opt.Path, "data", "", "the click log, a CSV file with a header line")
+	fs.StringVar(&opt.Label, "label", "", "the binary label column (0/1)")
+	fs.StringVar(&opt.Time, "time", "", "the time column: rows are stably sorted by it")
+	fs.StringVar(&cats, "categorical", "", "comma-separated categorical feature columns")
+	fs.StringVar(&nums, "numeric", "", "comma-separated numeric feature columns")
+	fs.Float64Var(&opt.TrainFraction, "train", 0.8, "fraction of the rows, in time order, to learn from before the test")
+	fs.IntVar(&opt.Bits, "bits", 20, "log2 of the model's weight slots")
+	asJSON := fs.Bool("json", false, "print one JSON document")
+	if err := parseEvalFlags(fs, args); err != nil {
+		return err
+	}
+	if opt.Path == "" || opt.Label == "" {
+		return errors.New("eval log: --data FILE and --label COL are required")
+	}
+	if !(opt.TrainFraction > 0 && opt.TrainFraction < 1) || opt.Bits < 10 || opt.Bits > 26 {
+		return errors.New("eval log: --train must be in (0, 1) and --bits between 10 and 26")
+	}
+	opt.Categorical, opt.Numeric = evalList(cats), evalList(nums)
+	opt.Progress = stderr
+	rep, err := eval.Backtest(ctx, opt)
+	if err != nil {
+		return err
+	}
+	if *asJSON {
+		return evalJSON(stdout, rep)
+	}
+	w := &reportWriter{w: stdout}
+	w.printf("%s: %d rows, %d positives (%.4f)\n", rep.File, rep.Rows, rep.Positives, float64(rep.Positives)/float64(rep.Rows))
+	w.printf("features: categorical %s; numeric %s", evalListOrNone(rep.Categorical), evalListOrNone(rep.Numeric))
+	if rep.TimeFeatures {
+		w.printf("; hour of day and day of week")
+	}
+	w.printf("\n%d features per row with pairwise crosses\n", rep.Features)
+	if len(rep.Dropped) > 0 {
+		w.printf("left out (values nearly all distinct): %s\n", strings.Join(rep.Dropped, ", "))
+	}
+	order := "file order"
+	if rep.TimeFeatures {
+		order = "time order"
+	}
+	w.printf("trained on the first %d rows, tested on the last %d (%d positives), in %s\n\n", rep.TrainRows, rep.Test.Rows, rep.Test.Positives, order)
+	w.printf("%-32s %9s %8s %12s\n", "", "logloss", "AUC", "progressive")
+	w.printf("%-32s %9.5f %8.4f %12.5f\n", "model (pairwise crosses)", rep.Test.LogLoss, rep.Test.AUC, rep.ProgressiveLogLoss)
+	w.printf("%-32s %9.5f %8.4f %12.5f\n", "logistic regression, no crosses", rep.NoCrosses.LogLoss, rep.NoCrosses.AUC, rep.NoCrosses.ProgressiveLogLoss)
+	w.printf("%-32s %9.5f %8s\n", "base rate of the training part", rep.Test.BaseLogLoss, "0.5")
+	w.printf("\nprior variance %g (no crosses: %g), chosen by progressive validation on the training part\n", rep.PriorVariance, rep.NoCrosses.PriorVariance)
+	w.printf("\ncalibration on the test part, by decile of prediction:\n%10s %10s %8s\n", "predicted", "observed", "rows")
+	for _, b := range rep.Test.Calibration {
+		w.printf("%10.5f %10.5f %8d\n", b.Predicted, b.Observed, b.N)
+	}
+	return w.err
+}
+
+func evalGen(args []string, stdout, stderr io.Writer) error {
+	fs := evalFlags("eval gen --rows N [flags]", stderr)
+	rows := fs.Int("rows", 200000, "impressions to generate")
+	seed := fs.Uint64("seed", 1, "random seed")
+	out := fs.String("out", "", "output file (default: standard output)")
+	if err := parseEvalFlags(fs, args); err != nil {
+		return err
+	}
+	if *rows < 1 {
+		return errors.New("eval gen: --rows must be at least 1")
+	}
+	w := stdout
+	if *out != "" {
+		f, err := os.Create(*out)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		w = f
+		if err := eval.GenerateClickLog(w, *rows, *seed); err != nil {
+			return err
+		}
+		return f.Close()
+	}
+	return eval.GenerateClickLog(w, *rows, *seed)
+}
+
+// evalFlags is a flag set for an offline command; unlike the server's flags, these have no
+// environment fallbacks: an evaluation is run by hand, on files named on the command line.
+func evalFlags(usage string, stderr io.Writer) *flag.FlagSet {
+	fs := flag.NewFlagSet("epilogue", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: epilogue %s\n\nflags:\n", usage)
+		fs.PrintDefaults()
+	}
+	return fs
+}
+
+// parseEvalFlags parses args; --help ends the command without an error.
+func parseEvalFlags(fs *flag.FlagSet, args []string) error {
+	err := fs.Parse(args)
+	if errors.Is(err, flag.ErrHelp) {
+		return errHelp
+	}
+	if err == nil && fs.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	return err
+}
+
+func evalList(s string) []string {
+	var out []string
+	for _, f := range strings.Split(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+func evalListOrNone(l []string) string {
+	if len(l) == 0 {
+		return "none"
+	}
+	if len(l) > 8 {
+		return strings.Join(l[:8], ", ") + fmt.Sprintf(" and %d more", len(l)-8)
+	}
+	return strings.Join(l, ", ")
+}
+
+func evalJSON(w io.Writer, v any) error {
+	b, err := json.MarshalIndent(v, "", "  ")
+	if err != nil {
+		return err
+	}
+	_, err = w.Write(append(b, '\n'))
+	return err
+}
+
+// reportWriter keeps the first write error, so a report prints without checking every line;
+// it prints eval.Num as a plain number.
+type reportWriter struct {
+	w   io.Writer
+	err error
+}
+
+func (e *reportWriter) printf(format string, args ...any) {
+	if e.err == nil {
+		for i, a := range args {
+			if n, ok := a.(eval.Num); ok {
+				args[i] = float64(n)
+			}
+		}
+		_, e.err = fmt.Fprintf(e.w, format, args...)
+	}
 }

@@ -14,7 +14,7 @@ import (
 func main() {
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
-	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil {
+	if err := run(ctx, os.Args[1:], os.Getenv, os.Stdout, os.Stderr); err != nil && err != errHelp {
 		fmt.Fprintln(os.Stderr, "epilogue:", err)
 		os.Exit(1)
 	}
@@ -48,7 +48,11 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 	}
 	for _, c := range commands() {
 		if c.name == args[0] {
-			return c.run(ctx, args[1:], env, stdout, stderr)
+			err := c.run(ctx, args[1:], env, stdout, stderr)
+			if err == errHelp {
+				return nil
+			}
+			return err
 		}
 	}
 	usage(stderr)

@@ -2,10 +2,31 @@ package main
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"io"
+	"net"
 )
 
 func runServe(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
-	return errors.New("not built yet")
+	f := newFlags("serve", "serve [flags]", env, stderr)
+	db := f.str("db", defaultDB, "database: sqlite:///path/file.db, sqlite://./file.db or postgres://user@host:5432/db")
+	addr := f.str("addr", "127.0.0.1:8080", "address to listen on (HOST:PORT; :8080 for every interface)")
+	lf := f.logging()
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	log, err := lf.logger(stderr)
+	if err != nil {
+		return err
+	}
+	a, err := openApp(ctx, appConfig{db: *db, log: log, logRequests: *lf.requests})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		a.close()
+		return fmt.Errorf("listen on %s: %w", *addr, err)
+	}
+	return a.serve(ctx, ln)
 }

@@ -1,0 +1,498 @@
+package main
+
+import (
+	"fmt"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/epiloguehq/epilogue"
+)
+
+const issueOffer = `{"kind":"cross_sell","title":"Specialty beans, 20% off","body":"Roasted this week for your new machine.",
+ "image_url":"https://shop.example/beans.jpg","cta":"Add to order",
+ "action":{"type":"link","url":"https://shop.example/beans"},
+ "payout":{"model":"cpa","amount":"4.00","currency":"USD"},
+ "budget":{"total":"1000.00","daily":"50.00"},
+ "targeting":{"surfaces":["confirmation","thank_you"],"countries":["US","CA"],"devices":["mobile","desktop"],
+              "min_amount":"20.00","cart_categories_any":["coffee machines"],"cart_skus_none":["BEANS-1KG"],
+              "customer_attributes":{"loyalty_tier":["gold","silver"]},"customer_type":"any"},
+ "frequency_cap":{"count":3,"period":"168h"},
+ "schedule":{"start":"2026-01-01T00:00:00Z","end":"2030-01-01T00:00:00Z"},
+ "priority":1,"exclusion_group":"coffee-beans","status":"active"}`
+
+const issuePlacement = `{"id":"confirmation","surface":"confirmation","max_offers":3,"reserve":"0.00"}`
+
+const structuredRequest = `{"placement":"confirmation","transaction":{"confirmationref":"1001","amount":"499.00","currency":"USD","paymenttype":"card"},"customer":{"id":"cust_42","email":"Ana@Example.com","attributes":{"loyalty_tier":"gold"}},"cart":[{"sku":"X1","product_id":"p1","category":"coffee machines","price":"499.00","quantity":1}],"context":{"device":"mobile","country":"US","locale":"en-US"},"explain":true}`
+
+const flatRequest = `{"placement":"confirmation","attributes":{"email":"ana@example.com","confirmationref":"1001","amount":"499.00","currency":"USD","country":"US","device":"mobile","loyalty_tier":"gold","cartitems":"[{\"sku\":\"X1\",\"category\":\"coffee machines\",\"price\":\"499.00\",\"quantity\":1}]"},"explain":true}`
+
+// setupShop gives shop a the issue's placement and offer and returns the offer id.
+func (e *env) setupShop() string {
+	e.t.Helper()
+	e.call("POST", "/v1/placements", e.a.sk, issuePlacement).must(e.t, 201)
+	return e.call("POST", "/v1/offers", e.a.sk, issueOffer).must(e.t, 201).str("id")
+}
+
+func TestOffersAndPlacementsCRUD(t *testing.T) {
+	e := startEnv(t, "")
+	r := e.call("POST", "/v1/offers", e.a.sk, issueOffer).must(t, 201)
+	id := r.str("id")
+	if !strings.HasPrefix(id, "off_") || r.str("status") != "active" || r.str("payout", "amount") != "4.00" ||
+		r.str("budget", "daily") != "50.00" || r.str("frequency_cap", "period") != "168h0m0s" || r.str("schedule", "end") != "2030-01-01T00:00:00Z" {
+		t.Fatalf("created offer: %s", r.raw)
+	}
+	minimal := e.call("POST", "/v1/offers", e.a.sk, `{"kind":"survey","title":"How was checkout?","action":{"type":"survey","question":"1-5?"},"payout":{"model":"none"}}`).must(t, 201)
+	if minimal.str("payout", "currency") != "USD" || minimal.str("status") != "active" || minimal.str("cta") == "" {
+		t.Fatalf("defaults: %s", minimal.raw)
+	}
+	got := e.call("GET", "/v1/offers/"+id, e.a.sk, nil).must(t, 200)
+	if got.str("title") != "Specialty beans, 20% off" {
+		t.Fatalf("get: %s", got.raw)
+	}
+	p := e.call("PATCH", "/v1/offers/"+id, e.a.sk, `{"status":"paused","targeting":{"countries":["US"]}}`).must(t, 200)
+	if p.str("status") != "paused" || len(p.get("targeting", "countries").([]any)) != 1 || p.str("targeting", "min_amount") != "20.00" || p.str("title") != got.str("title") {
+		t.Fatalf("patch: %s", p.raw)
+	}
+	e.call("PATCH", "/v1/offers/"+id, e.a.sk, `{"id":"off_other"}`).mustError(t, 400, "invalid_request", "id")
+	e.call("PATCH", "/v1/offers/"+id, e.a.sk, `{"payout":{"amount":"-1.00"}}`).mustError(t, 400, "invalid_request", "payout.amount")
+	// Paging and filters.
+	for i := 0; i < 5; i++ {
+		e.call("POST", "/v1/offers", e.a.sk, strings.Replace(issueOffer, "Specialty", fmt.Sprint("Beans ", i), 1)).must(t, 201)
+	}
+	seen := map[string]bool{}
+	cursor := ""
+	for pages := 0; ; pages++ {
+		l := e.call("GET", "/v1/offers?kind=cross_sell&limit=2"+cursor, e.a.sk, nil).must(t, 200)
+		for _, o := range l.get("data").([]any) {
+			oid := o.(map[string]any)["id"].(string)
+			if seen[oid] {
+				t.Fatalf("offer %s on two pages", oid)
+			}
+			seen[oid] = true
+		}
+		next, _ := l.get("next_cursor").(string)
+		if next == "" {
+			break
+		}
+		cursor = "&cursor=" + next
+		if pages > 10 {
+			t.Fatal("paging does not end")
+		}
+	}
+	if len(seen) != 6 {
+		t.Fatalf("paged %d cross-sells, want 6", len(seen))
+	}
+	if l := e.call("GET", "/v1/offers?status=paused", e.a.sk, nil).must(t, 200); len(l.get("data").([]any)) != 1 {
+		t.Fatalf("status filter: %s", l.raw)
+	}
+	e.call("GET", "/v1/offers?limit=0", e.a.sk, nil).mustError(t, 400, "invalid_request", "limit")
+	e.call("GET", "/v1/offers?kind=coupon", e.a.sk, nil).mustError(t, 400, "invalid_request", "kind")
+	e.call("GET", "/v1/offers?cursor=zzz", e.a.sk, nil).mustError(t, 400, "invalid_request", "cursor")
+
+	pl := e.call("POST", "/v1/placements", e.a.sk, issuePlacement).must(t, 201)
+	if pl.str("id") != "confirmation" || pl.get("max_offers").(float64) != 3 {
+		t.Fatalf("placement: %s", pl.raw)
+	}
+	e.call("POST", "/v1/placements", e.a.sk, issuePlacement).mustError(t, 409, "conflict", "")
+	e.call("PATCH", "/v1/placements/confirmation", e.a.sk, `{"max_offers":2}`).must(t, 200)
+	if g := e.call("GET", "/v1/placements/confirmation", e.a.sk, nil).must(t, 200); g.get("max_offers").(float64) != 2 {
+		t.Fatalf("placement patch lost: %s", g.raw)
+	}
+	if l := e.call("GET", "/v1/placements", e.a.sk, nil).must(t, 200); len(l.get("data").([]any)) != 1 || l.get("next_cursor") != nil {
+		t.Fatalf("placements list: %s", l.raw)
+	}
+	e.call("PATCH", "/v1/placements/confirmation", e.a.sk, `{"max_offers":11}`).mustError(t, 400, "invalid_request", "max_offers")
+}
+
+func TestSettings(t *testing.T) {
+	e := startEnv(t, "")
+	s := e.call("GET", "/v1/settings", e.a.sk, nil).must(t, 200)
+	if s.get("holdout_share").(float64) != 0 || s.str("dismissal_period") != "720h0m0s" || len(s.get("allowed_origins").([]any)) != 0 {
+		t.Fatalf("settings: %s", s.raw)
+	}
+	u := e.call("PATCH", "/v1/settings", e.a.sk, `{"holdout_share":0.1,"dismissal_period":"7d","allowed_origins":["https://Shop.Example"],"shopify_webhook_secret":"shh"}`).must(t, 200)
+	if u.get("holdout_share").(float64) != 0.1 || u.str("dismissal_period") != "168h0m0s" || u.get("allowed_origins").([]any)[0] != "https://shop.example" ||
+		u.get("shopify_webhook_secret_set") != true || strings.Contains(string(u.raw), "shh") {
+		t.Fatalf("updated settings: %s", u.raw)
+	}
+	for _, c := range []struct{ body, field string }{
+		{`{"holdout_share":0.9}`, "holdout_share"},
+		{`{"holdout_share":"0.1"}`, "holdout_share"},
+		{`{"dismissal_period":"forever"}`, "dismissal_period"},
+		{`{"allowed_origins":["not an origin"]}`, "allowed_origins[0]"},
+		{`{"colour":"red"}`, "colour"},
+	} {
+		e.call("PATCH", "/v1/settings", e.a.sk, c.body).mustError(t, 400, "invalid_request", c.field)
+	}
+	if s := e.call("GET", "/v1/settings", e.a.sk, nil).must(t, 200); s.get("holdout_share").(float64) != 0.1 {
+		t.Fatalf("a refused update changed settings: %s", s.raw)
+	}
+}
+
+func TestDecisionBothFormsAndExplain(t *testing.T) {
+	e := startEnv(t, "")
+	offerID := e.setupShop()
+	var answers []resp
+	for _, body := range []string{structuredRequest, flatRequest} {
+		r := e.call("POST", "/v1/decisions", e.a.sk, body).must(t, 200)
+		if !strings.HasPrefix(r.str("decision_id"), "dec_") || r.str("arm") != "policy" || r.get("no_offer_reason") != nil {
+			t.Fatalf("decision: %s", r.raw)
+		}
+		offers := r.get("offers").([]any)
+		if len(offers) != 1 || r.str("offers", "0", "offer_id") != offerID || r.str("offers", "0", "token") == "" ||
+			r.str("offers", "0", "action", "url") != "https://shop.example/beans" || r.str("offers", "0", "cta") != "Add to order" {
+			t.Fatalf("offers: %s", r.raw)
+		}
+		if c := r.get("candidates").([]any); len(c) != 1 || r.str("candidates", "0", "verdict") != "chosen" {
+			t.Fatalf("candidates: %s", r.raw)
+		}
+		answers = append(answers, r)
+	}
+	// Both forms are the same request: same treatment, same customer (email hash).
+	if answers[0].get("candidates", "0", "score") == nil || answers[1].get("candidates", "0", "score") == nil {
+		t.Fatal("no scores")
+	}
+	// A browser never learns about other offers.
+	if r := e.call("POST", "/v1/decisions", e.a.pk, structuredRequest).must(t, 200); r.get("candidates") != nil {
+		t.Fatalf("publishable key got candidates: %s", r.raw)
+	}
+	// Every verdict has a reason.
+	miss := strings.Replace(structuredRequest, `"country":"US"`, `"country":"FR"`, 1)
+	r := e.call("POST", "/v1/decisions", e.a.sk, miss).must(t, 200)
+	if r.str("no_offer_reason") != "none_eligible" || r.str("candidates", "0", "reason") != "targeting:countries" || len(r.get("offers").([]any)) != 0 {
+		t.Fatalf("no offer: %s", r.raw)
+	}
+	// The decision is recorded (durably within a second), without the raw email.
+	time.Sleep(1100 * time.Millisecond)
+	d := e.call("GET", "/v1/decisions/"+answers[0].str("decision_id"), e.a.sk, nil).must(t, 200)
+	if d.str("arm") != "policy" || d.str("offers", "0", "offer_id") != offerID || strings.Contains(strings.ToLower(string(d.raw)), "ana@example.com") {
+		t.Fatalf("recorded decision: %s", d.raw)
+	}
+}
+
+func TestHoldoutArm(t *testing.T) {
+	e := startEnv(t, "")
+	e.setupShop()
+	e.call("PATCH", "/v1/settings", e.a.sk, `{"holdout_share":0.5}`).must(t, 200)
+	arms := map[string]int{}
+	for i := 0; i < 200; i++ {
+		body := strings.Replace(structuredRequest, `"id":"cust_42"`, fmt.Sprintf(`"id":"c%d"`, i), 1)
+		r := e.call("POST", "/v1/decisions", e.a.pk, body).must(t, 200)
+		arms[r.str("arm")]++
+		if r.str("arm") == "holdout" && (len(r.get("offers").([]any)) != 0 || r.str("no_offer_reason") != "holdout") {
+			t.Fatalf("holdout got offers: %s", r.raw)
+		}
+	}
+	if arms["holdout"] < 70 || arms["policy"] < 70 {
+		t.Fatalf("arms %v for a 50%% holdout", arms)
+	}
+}
+
+func TestEventsIngestion(t *testing.T) {
+	e := startEnv(t, "")
+	e.setupShop()
+	tok := e.call("POST", "/v1/decisions", e.a.pk, structuredRequest).must(t, 200).str("offers", "0", "token")
+	batch := fmt.Sprintf(`{"events":[
+	 {"id":"e1","type":"impression","token":%[1]q,"time":%[2]q},
+	 {"id":"e2","type":"engagement","token":%[1]q},
+	 {"id":"e3","type":"conversion","token":%[1]q,"value":"12.00","currency":"USD"},
+	 {"id":"e1","type":"impression","token":%[1]q},
+	 {"id":"e4","type":"purchase","token":%[1]q},
+	 {"id":"e5","type":"impression","token":"forged.token"},
+	 {"id":"e6","type":"impression","token":%[1]q,"time":"2099-01-01T00:00:00Z"},
+	 {"id":"e7","type":"conversion","token":%[1]q,"value":12.5},
+	 {"id":"e8","type":"impression","token":%[1]q,"time":"yesterday"}]}`, tok, time.Now().UTC().Format(time.RFC3339))
+	r := e.call("POST", "/v1/events", e.a.pk, batch).must(t, 200)
+	want := []struct{ status, field string }{{"accepted", ""}, {"accepted", ""}, {"accepted", ""}, {"duplicate", ""},
+		{"rejected", "events[4].type"}, {"rejected", "events[5].token"}, {"rejected", "events[6].time"}, {"rejected", "events[7].value"}, {"rejected", "events[8].time"}}
+	for i, w := range want {
+		if got := r.str("results", fmt.Sprint(i), "status"); got != w.status || r.str("results", fmt.Sprint(i), "error", "field") != w.field {
+			t.Fatalf("event %d: want %s %s, got %s", i, w.status, w.field, r.raw)
+		}
+	}
+	// A retry of the whole batch changes nothing.
+	r = e.call("POST", "/v1/events", e.a.pk, batch).must(t, 200)
+	for i := 0; i < 3; i++ {
+		if r.str("results", fmt.Sprint(i), "status") != "duplicate" {
+			t.Fatalf("retry: %s", r.raw)
+		}
+	}
+	// The converted offer is not shown again to that customer, within a second.
+	if d := e.call("POST", "/v1/decisions", e.a.sk, structuredRequest).must(t, 200); d.str("candidates", "0", "reason") != "already_converted" {
+		t.Fatalf("after conversion: %s", d.raw)
+	}
+	// Another shop's key cannot use this shop's token.
+	o := e.call("POST", "/v1/events", e.b.pk, fmt.Sprintf(`{"events":[{"id":"x1","type":"impression","token":%q}]}`, tok)).must(t, 200)
+	if o.str("results", "0", "status") != "rejected" || o.str("results", "0", "error", "field") != "events[0].token" {
+		t.Fatalf("other shop's token: %s", o.raw)
+	}
+	// Whole-batch refusals.
+	var many []string
+	for i := 0; i < 101; i++ {
+		many = append(many, fmt.Sprintf(`{"id":"m%d","type":"impression","token":%q}`, i, tok))
+	}
+	e.call("POST", "/v1/events", e.a.pk, `{"events":[`+strings.Join(many, ",")+`]}`).mustError(t, 400, "invalid_request", "events")
+	e.call("POST", "/v1/events", e.a.pk, `{"events":[]}`).mustError(t, 400, "invalid_request", "events")
+	e.call("POST", "/v1/events", e.a.pk, `{"events":{"id":"x"}}`).mustError(t, 400, "invalid_request", "events")
+	e.call("POST", "/v1/events", e.a.pk, `{"events":[`).mustError(t, 400, "invalid_request", "")
+}
+
+func TestBudgetExhaustionStopsTheOfferWithinASecond(t *testing.T) {
+	e := startEnv(t, "")
+	e.call("POST", "/v1/placements", e.a.sk, issuePlacement).must(t, 201)
+	body := strings.Replace(issueOffer, `"budget":{"total":"1000.00","daily":"50.00"}`, `"budget":{"total":"8.00"}`, 1)
+	id := e.call("POST", "/v1/offers", e.a.sk, body).must(t, 201).str("id")
+	for i := 0; i < 2; i++ {
+		req := strings.Replace(structuredRequest, `"id":"cust_42"`, fmt.Sprintf(`"id":"buyer%d"`, i), 1)
+		tok := e.call("POST", "/v1/decisions", e.a.sk, req).must(t, 200).str("offers", "0", "token")
+		e.call("POST", "/v1/events", e.a.pk, fmt.Sprintf(`{"events":[{"id":"c%d","type":"conversion","token":%q}]}`, i, tok)).must(t, 200)
+	}
+	req := strings.Replace(structuredRequest, `"id":"cust_42"`, `"id":"late"`, 1)
+	r := e.call("POST", "/v1/decisions", e.a.sk, req).must(t, 200)
+	if r.str("candidates", "0", "offer_id") != id || r.str("candidates", "0", "reason") != "budget_exhausted" {
+		t.Fatalf("spent budget still shown: %s", r.raw)
+	}
+}
+
+func TestPublishableKeysAndOrigins(t *testing.T) {
+	e := startEnv(t, "")
+	e.setupShop()
+	for _, path := range []string{"/v1/offers", "/v1/placements", "/v1/settings"} {
+		e.call("GET", path, e.a.pk, nil).mustError(t, 403, "forbidden", "")
+	}
+	e.call("POST", "/v1/offers", e.a.pk, issueOffer).mustError(t, 403, "forbidden", "")
+	// No allowed origins: any origin may call, and CORS echoes it.
+	r := e.call("POST", "/v1/decisions", e.a.pk, structuredRequest, "Origin", "https://anywhere.example").must(t, 200)
+	if r.header.Get("Access-Control-Allow-Origin") != "https://anywhere.example" {
+		t.Fatalf("CORS header missing: %v", r.header)
+	}
+	e.call("PATCH", "/v1/settings", e.a.sk, `{"allowed_origins":["https://shop.example"]}`).must(t, 200)
+	e.call("POST", "/v1/decisions", e.a.pk, structuredRequest, "Origin", "https://evil.example").mustError(t, 403, "forbidden", "")
+	ok := e.call("POST", "/v1/decisions", e.a.pk, structuredRequest, "Origin", "https://shop.example").must(t, 200)
+	if ok.header.Get("Access-Control-Allow-Origin") != "https://shop.example" {
+		t.Fatal("allowed origin without CORS header")
+	}
+	e.call("POST", "/v1/decisions", e.a.pk, structuredRequest).must(t, 200) // server to server: no Origin
+	pre := e.call("OPTIONS", "/v1/decisions", "", nil, "Origin", "https://shop.example", "Access-Control-Request-Method", "POST")
+	if pre.status != 204 || !strings.Contains(pre.header.Get("Access-Control-Allow-Headers"), "Authorization") {
+		t.Fatalf("preflight: %d %v", pre.status, pre.header)
+	}
+}
+
+func TestAuthErrors(t *testing.T) {
+	e := startEnv(t, "")
+	e.call("GET", "/v1/offers", "", nil).mustError(t, 401, "unauthorized", "")
+	e.call("GET", "/v1/offers", "sk_nonsense", nil).mustError(t, 401, "unauthorized", "")
+	e.call("GET", "/v1/offers", "Basic abc", nil).mustError(t, 401, "unauthorized", "")
+	r := e.call("GET", "/v1/offers", "", nil, "Authorization", "sk_"+strings.Repeat("a", 5000))
+	r.mustError(t, 401, "unauthorized", "")
+	e.call("GET", "/v1/nothing", e.a.sk, nil).mustError(t, 404, "not_found", "")
+	e.call("DELETE", "/v1/offers", e.a.sk, nil).mustError(t, 405, "method_not_allowed", "")
+}
+
+// TestTenantIsolation: a key of one shop can never read, change or even detect another
+// shop's data, on any endpoint.
+func TestTenantIsolation(t *testing.T) {
+	e := startEnv(t, "")
+	offerID := e.setupShop()
+	dec := e.call("POST", "/v1/decisions", e.a.sk, structuredRequest).must(t, 200)
+	e.call("PUT", "/v1/customers/cust_42", e.a.sk, `{"email":"ana@example.com","attributes":{"tier":"gold"}}`).must(t, 200)
+	time.Sleep(1100 * time.Millisecond)
+	missing := e.call("GET", "/v1/offers/off_doesnotexist", e.b.sk, nil)
+	missing.mustError(t, 404, "not_found", "")
+	for _, c := range []struct{ method, path, body string }{
+		{"GET", "/v1/offers/" + offerID, ""},
+		{"PATCH", "/v1/offers/" + offerID, `{"status":"paused"}`},
+		{"GET", "/v1/placements/confirmation", ""},
+		{"PATCH", "/v1/placements/confirmation", `{"max_offers":1}`},
+		{"GET", "/v1/decisions/" + dec.str("decision_id"), ""},
+		{"GET", "/v1/customers/cust_42", ""},
+		{"DELETE", "/v1/customers/cust_42", ""},
+	} {
+		r := e.call(c.method, c.path, e.b.sk, c.body)
+		r.mustError(t, 404, "not_found", "")
+		// Indistinguishable from a resource that does not exist anywhere (besides the id).
+		if strings.ReplaceAll(r.str("error", "message"), offerID, "X") == "" {
+			t.Fatal("empty message")
+		}
+	}
+	for _, path := range []string{"/v1/offers", "/v1/placements"} {
+		if l := e.call("GET", path, e.b.sk, nil).must(t, 200); len(l.get("data").([]any)) != 0 {
+			t.Fatalf("shop b lists shop a's %s: %s", path, l.raw)
+		}
+	}
+	// Shop b's decisions for the same placement id: b has no such placement.
+	e.call("POST", "/v1/decisions", e.b.sk, structuredRequest).mustError(t, 400, "invalid_request", "placement")
+	// Shop a's data is untouched.
+	if o := e.call("GET", "/v1/offers/"+offerID, e.a.sk, nil).must(t, 200); o.str("status") != "active" {
+		t.Fatalf("shop b changed shop a's offer: %s", o.raw)
+	}
+	e.call("GET", "/v1/customers/cust_42", e.a.sk, nil).must(t, 200)
+}
+
+func TestCustomersPutAndErase(t *testing.T) {
+	e := startEnv(t, "")
+	e.setupShop()
+	c := e.call("PUT", "/v1/customers/cust_42", e.a.sk, `{"email":" Ana@Example.com ","first_name":"Ana","timezone":"America/New_York","attributes":{"loyalty_tier":"gold"},"consent":{"partners":false,"email":true}}`).must(t, 200)
+	if c.str("email_sha256") != epilogue.EmailSHA256("ana@example.com") || c.str("email") != "Ana@Example.com" {
+		t.Fatalf("customer: %s", c.raw)
+	}
+	e.call("PUT", "/v1/customers/cust_42", e.a.sk, `{"timezone":"Mars/Olympus"}`).mustError(t, 400, "invalid_request", "timezone")
+	e.call("PUT", "/v1/customers/cust_42", e.a.sk, `{"email":"not-an-email"}`).mustError(t, 400, "invalid_request", "email")
+	// Attributes from the profile count for targeting when the request has none.
+	req := strings.Replace(structuredRequest, `,"attributes":{"loyalty_tier":"gold"}`, "", 1)
+	if r := e.call("POST", "/v1/decisions", e.a.sk, req).must(t, 200); len(r.get("offers").([]any)) != 1 {
+		t.Fatalf("profile attributes ignored: %s", r.raw)
+	}
+	tok := e.call("POST", "/v1/decisions", e.a.sk, structuredRequest).must(t, 200).str("offers", "0", "token")
+	e.call("POST", "/v1/events", e.a.sk, fmt.Sprintf(`{"events":[{"id":"i1","type":"impression","token":%q}]}`, tok)).must(t, 200)
+	d := e.call("DELETE", "/v1/customers/cust_42", e.a.sk, nil).must(t, 200)
+	if d.get("erased") != true {
+		t.Fatalf("erase: %s", d.raw)
+	}
+	g := e.call("GET", "/v1/customers/cust_42", e.a.sk, nil).must(t, 200)
+	if g.str("email") != "" || g.str("first_name") != "" || g.str("email_sha256") != "" || len(g.get("attributes").(map[string]any)) != 0 || g.str("erased_at") == "" {
+		t.Fatalf("erased customer still holds data: %s", g.raw)
+	}
+}
+
+func TestBadInputGetsPreciseErrorsAndWritesNothing(t *testing.T) {
+	e := startEnv(t, "")
+	e.setupShop()
+	big := `{"kind":"survey","title":"` + strings.Repeat("x", 1<<20) + `"}`
+	cases := []struct {
+		name, method, path, body string
+		status                   int
+		code, field              string
+	}{
+		{"malformed", "POST", "/v1/offers", `{"kind":`, 400, "invalid_request", ""},
+		{"not an object", "POST", "/v1/offers", `[1,2]`, 400, "invalid_request", ""},
+		{"empty", "POST", "/v1/offers", ``, 400, "invalid_request", ""},
+		{"two values", "POST", "/v1/offers", `{} {}`, 400, "invalid_request", ""},
+		{"wrong type", "POST", "/v1/offers", `{"kind":"survey","title":5}`, 400, "invalid_request", "title"},
+		{"unknown field", "POST", "/v1/offers", `{"kind":"survey","titel":"x"}`, 400, "invalid_request", "titel"},
+		{"missing kind", "POST", "/v1/offers", `{"title":"x","action":{"type":"link","url":"https://x.example"},"payout":{"model":"none"}}`, 400, "invalid_request", "kind"},
+		{"float money", "POST", "/v1/offers", strings.Replace(issueOffer, `"amount":"4.00"`, `"amount":4.00`, 1), 400, "invalid_request", "payout.amount"},
+		{"negative money", "POST", "/v1/offers", strings.Replace(issueOffer, `"daily":"50.00"`, `"daily":"-50.00"`, 1), 400, "invalid_request", "budget.daily"},
+		{"bad currency", "POST", "/v1/offers", strings.Replace(issueOffer, `"currency":"USD"`, `"currency":"XYZ"`, 1), 400, "invalid_request", "payout.currency"},
+		{"bad surface", "POST", "/v1/offers", strings.Replace(issueOffer, `"thank_you"]`, `"homepage"]`, 1), 400, "invalid_request", "targeting.surfaces[1]"},
+		{"bad schedule", "POST", "/v1/offers", strings.Replace(issueOffer, `"start":"2026-01-01T00:00:00Z"`, `"start":"soon"`, 1), 400, "invalid_request", "schedule.start"},
+		{"schedule order", "POST", "/v1/offers", strings.Replace(issueOffer, `"2030-01-01T00:00:00Z"`, `"2025-01-01T00:00:00Z"`, 1), 400, "invalid_request", "schedule.end"},
+		{"javascript url", "POST", "/v1/offers", strings.Replace(issueOffer, `"https://shop.example/beans"`, `"javascript:alert(1)"`, 1), 400, "invalid_request", "action.url"},
+		{"too large", "POST", "/v1/offers", big, 413, "too_large", ""},
+		{"wrong media type", "POST", "/v1/offers", "", 415, "unsupported_media_type", ""},
+		{"placement surface", "POST", "/v1/placements", `{"id":"p","surface":"homepage"}`, 400, "invalid_request", "surface"},
+		{"placement max", "POST", "/v1/placements", `{"id":"p","surface":"cart","max_offers":0}`, 400, "invalid_request", "max_offers"},
+		{"placement id", "POST", "/v1/placements", `{"id":"a b","surface":"cart"}`, 400, "invalid_request", "id"},
+		{"unknown placement", "POST", "/v1/decisions", strings.Replace(structuredRequest, `"placement":"confirmation"`, `"placement":"nope"`, 1), 400, "invalid_request", "placement"},
+		{"no placement", "POST", "/v1/decisions", `{"cart":[]}`, 400, "invalid_request", "placement"},
+		{"cart float price", "POST", "/v1/decisions", strings.Replace(structuredRequest, `"price":"499.00"`, `"price":499`, 1), 400, "invalid_request", "cart[0].price"},
+		{"negative amount", "POST", "/v1/decisions", strings.Replace(structuredRequest, `"amount":"499.00"`, `"amount":"-1"`, 1), 400, "invalid_request", "transaction.amount"},
+		{"bad currency decision", "POST", "/v1/decisions", strings.Replace(structuredRequest, `"currency":"USD"`, `"currency":"usd"`, 1), 400, "invalid_request", "transaction.currency"},
+		{"bad country", "POST", "/v1/decisions", strings.Replace(structuredRequest, `"country":"US"`, `"country":"USA"`, 1), 400, "invalid_request", "context.country"},
+		{"bad device", "POST", "/v1/decisions", strings.Replace(structuredRequest, `"device":"mobile"`, `"device":"toaster"`, 1), 400, "invalid_request", "context.device"},
+		{"bad flat cart", "POST", "/v1/decisions", strings.Replace(flatRequest, `"cartitems":"[`, `"cartitems":"{[`, 1), 400, "invalid_request", "attributes.cartitems"},
+		{"bad flat amount", "POST", "/v1/decisions", strings.Replace(flatRequest, `"amount":"499.00"`, `"amount":"lots"`, 1), 400, "invalid_request", "attributes.amount"},
+		{"flat object value", "POST", "/v1/decisions", strings.Replace(flatRequest, `"loyalty_tier":"gold"`, `"loyalty_tier":{"a":1}`, 1), 400, "invalid_request", "attributes.loyalty_tier"},
+		{"huge cart", "POST", "/v1/decisions", `{"placement":"confirmation","cart":[` + strings.Repeat(`{"sku":"a"},`, 100) + `{"sku":"a"}]}`, 400, "invalid_request", "cart"},
+		{"customer unknown field", "PUT", "/v1/customers/c1", `{"mail":"a@b.c"}`, 400, "invalid_request", "mail"},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			headers := []string{}
+			if c.name == "wrong media type" {
+				headers = []string{"Content-Type", "application/xml"}
+				c.body = "<offer/>"
+			}
+			e.call(c.method, c.path, e.a.sk, c.body, headers...).mustError(t, c.status, c.code, c.field)
+		})
+	}
+	// Nothing was written: still one offer and one placement.
+	if l := e.call("GET", "/v1/offers", e.a.sk, nil).must(t, 200); len(l.get("data").([]any)) != 1 {
+		t.Fatalf("refused requests wrote offers: %s", l.raw)
+	}
+	if l := e.call("GET", "/v1/placements", e.a.sk, nil).must(t, 200); len(l.get("data").([]any)) != 1 {
+		t.Fatalf("refused requests wrote placements: %s", l.raw)
+	}
+	e.call("GET", "/v1/customers/c1", e.a.sk, nil).mustError(t, 404, "not_found", "")
+	// The server stays healthy after a burst of bad requests.
+	for i := 0; i < 300; i++ {
+		e.call("POST", "/v1/decisions", e.a.pk, `{"placement":`)
+	}
+	e.call("GET", "/readyz", "", nil).must(t, 200)
+	e.call("POST", "/v1/decisions", e.a.pk, structuredRequest).must(t, 200)
+}
+
+func TestIdempotencyKey(t *testing.T) {
+	e := startEnv(t, "")
+	a := e.call("POST", "/v1/offers", e.a.sk, issueOffer, "Idempotency-Key", "k1").must(t, 201)
+	b := e.call("POST", "/v1/offers", e.a.sk, issueOffer, "Idempotency-Key", "k1").must(t, 201)
+	if a.str("id") != b.str("id") || b.header.Get("Idempotent-Replayed") != "true" {
+		t.Fatalf("retry made a second offer: %s vs %s", a.raw, b.raw)
+	}
+	e.call("POST", "/v1/offers", e.a.sk, strings.Replace(issueOffer, "20%", "30%", 1), "Idempotency-Key", "k1").mustError(t, 409, "conflict", "")
+	// Keys are per shop.
+	e.call("POST", "/v1/offers", e.b.sk, issueOffer, "Idempotency-Key", "k1").must(t, 201)
+	if l := e.call("GET", "/v1/offers", e.a.sk, nil).must(t, 200); len(l.get("data").([]any)) != 1 {
+		t.Fatalf("offers: %s", l.raw)
+	}
+}
+
+func TestHealthReadyMetrics(t *testing.T) {
+	e := startEnv(t, "")
+	e.setupShop()
+	e.call("GET", "/healthz", "", nil).must(t, 200)
+	e.call("GET", "/readyz", "", nil).must(t, 200)
+	e.call("POST", "/v1/decisions", e.a.pk, structuredRequest).must(t, 200)
+	res, err := http.Get(e.base + "/metrics")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer res.Body.Close()
+	var sb strings.Builder
+	buf := make([]byte, 1<<16)
+	for {
+		n, err := res.Body.Read(buf)
+		sb.Write(buf[:n])
+		if err != nil {
+			break
+		}
+	}
+	m := sb.String()
+	for _, want := range []string{`epilogue_decisions_total{arm="policy",outcome="offers"} 1`, `epilogue_http_request_duration_seconds_bucket{code="200",route="POST /v1/decisions"`, "epilogue_writer_queue_depth"} {
+		if !strings.Contains(m, want) {
+			t.Fatalf("metrics lack %q", want)
+		}
+	}
+}
+
+// TestShutdownFlushesEveryPendingWrite: decisions are recorded asynchronously; a graceful stop
+// must still write every one of them.
+func TestShutdownFlushesEveryPendingWrite(t *testing.T) {
+	e := startEnv(t, "")
+	e.setupShop()
+	var ids []string
+	for i := 0; i < 50; i++ {
+		ids = append(ids, e.call("POST", "/v1/decisions", e.a.pk, structuredRequest).must(t, 200).str("decision_id"))
+	}
+	e.stop()
+	e.start()
+	for _, id := range ids {
+		e.call("GET", "/v1/decisions/"+id, e.a.sk, nil).must(t, 200)
+	}
+	// State survives the restart: the impression cap is rebuilt from the event log.
+	r := e.call("POST", "/v1/decisions", e.a.sk, structuredRequest).must(t, 200)
+	tok := r.str("offers", "0", "token")
+	var evs []string
+	for i := 0; i < 3; i++ {
+		evs = append(evs, fmt.Sprintf(`{"id":"imp%d","type":"impression","token":%q}`, i, tok))
+	}
+	e.call("POST", "/v1/events", e.a.pk, `{"events":[`+strings.Join(evs, ",")+`]}`).must(t, 200)
+	e.stop()
+	e.start()
+	if r := e.call("POST", "/v1/decisions", e.a.sk, structuredRequest).must(t, 200); r.str("candidates", "0", "reason") != "frequency_cap" {
+		t.Fatalf("after restart: %s", r.raw)
+	}
+}

@@ -1,0 +1,155 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net"
+	"net/http"
+	"time"
+
+	"github.com/epiloguehq/epilogue"
+	"github.com/epiloguehq/epilogue/decide"
+	"github.com/epiloguehq/epilogue/httpapi"
+	"github.com/epiloguehq/epilogue/internal/groupcommit"
+	"github.com/epiloguehq/epilogue/store"
+)
+
+// app is one running Epilogue: the database, the decision engine, the group-commit writers and
+// the API, wired together. Every command that serves builds one.
+type app struct {
+	db        *store.DB
+	engine    *decide.Engine
+	api       *httpapi.Server
+	decisions *groupcommit.Writer[*epilogue.Decision, struct{}]
+	events    *groupcommit.Writer[*epilogue.Event, bool]
+	metrics   *httpapi.Metrics
+	log       *slog.Logger
+	clock     epilogue.Clock
+	eventSeq  int64
+}
+
+type appConfig struct {
+	db          string
+	log         *slog.Logger
+	logRequests bool
+	clock       epilogue.Clock
+	scorer      decide.Scorer
+}
+
+// recorderFunc adapts a function to decide.Recorder.
+type recorderFunc func(*epilogue.Decision)
+
+func (f recorderFunc) Record(d *epilogue.Decision) { f(d) }
+
+// openApp opens (and migrates) the database, loads every shop's snapshot and replays the event
+// log into memory.
+func openApp(ctx context.Context, c appConfig) (*app, error) {
+	if c.clock == nil {
+		c.clock = epilogue.SystemClock{}
+	}
+	db, err := store.Open(ctx, c.db)
+	if err != nil {
+		return nil, err
+	}
+	a := &app{db: db, log: c.log, clock: c.clock, metrics: httpapi.NewMetrics(nil)}
+	a.decisions = groupcommit.New(a.storeDecisions, groupcommit.Options{
+		MaxBatch: 1000, MaxDelay: 100 * time.Millisecond, Queue: 1 << 16, Depth: a.metrics.QueueDepth("decisions"),
+	})
+	a.events = groupcommit.New(db.InsertEvents, groupcommit.Options{
+		MaxBatch: 5000, MaxDelay: 500 * time.Microsecond, Depth: a.metrics.QueueDepth("events"),
+	})
+	a.engine = decide.New(decide.Config{
+		Clock:    c.clock,
+		Scorer:   c.scorer,
+		Recorder: recorderFunc(func(d *epilogue.Decision) { a.decisions.Enqueue(d) }),
+		Observe:  a.metrics.Decision,
+	})
+	if err := a.engine.Sync(ctx, db); err != nil {
+		a.close()
+		return nil, fmt.Errorf("loading shops: %w", err)
+	}
+	start := time.Now()
+	if a.eventSeq, err = a.engine.Replay(ctx, db, 0); err != nil {
+		a.close()
+		return nil, fmt.Errorf("replaying events: %w", err)
+	}
+	c.log.Info("state loaded", "events_through_seq", a.eventSeq, "elapsed", time.Since(start).Round(time.Millisecond))
+	a.api = httpapi.New(httpapi.Config{
+		Store: db, Engine: a.engine, Events: eventWriter{a.events}, Clock: c.clock, Log: c.log,
+		Metrics: a.metrics, LogRequests: c.logRequests,
+	})
+	return a, nil
+}
+
+// eventWriter adapts the group-commit writer to the API's EventWriter.
+type eventWriter struct {
+	w *groupcommit.Writer[*epilogue.Event, bool]
+}
+
+func (e eventWriter) Submit(ctx context.Context, evs ...*epilogue.Event) ([]bool, error) {
+	return e.w.Submit(ctx, evs...)
+}
+
+// storeDecisions writes a batch of decision records, retrying a failing database for a while:
+// a decision record is owed to the log within a second, and a brief outage must not lose it.
+func (a *app) storeDecisions(ctx context.Context, ds []*epilogue.Decision) ([]struct{}, error) {
+	var err error
+	for attempt := 0; attempt < 8; attempt++ {
+		if err = a.db.InsertDecisions(ctx, ds); err == nil {
+			return nil, nil
+		}
+		a.log.Warn("storing decisions failed; retrying", "decisions", len(ds), "attempt", attempt+1, "err", err)
+		time.Sleep(time.Duration(50<<attempt) * time.Millisecond)
+	}
+	a.log.Error("decisions could not be stored", "decisions", len(ds), "err", err)
+	return nil, err
+}
+
+// serve answers HTTP on ln until ctx ends, then shuts down gracefully: it stops accepting,
+// finishes the requests in flight, flushes every pending write and closes the database.
+func (a *app) serve(ctx context.Context, ln net.Listener) error {
+	srv := &http.Server{
+		Handler:           a.api,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       30 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       2 * time.Minute,
+		ErrorLog:          slog.NewLogLogger(a.log.Handler(), slog.LevelWarn),
+	}
+	loops, stopLoops := context.WithCancel(context.Background())
+	defer stopLoops()
+	go a.engine.Watch(loops, a.db, time.Second, func(err error) { a.log.Error("syncing snapshots", "err", err) })
+	go a.engine.Follow(loops, a.db, a.eventSeq, 500*time.Millisecond, func(err error) { a.log.Error("following events", "err", err) })
+
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+	a.log.Info("serving", "addr", ln.Addr().String(), "db", a.db.Dialect())
+	var serveErr error
+	select {
+	case <-ctx.Done():
+	case serveErr = <-errc:
+	}
+	a.log.Info("shutting down: finishing requests and flushing writes")
+	shutdown, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	defer cancel()
+	if err := srv.Shutdown(shutdown); err != nil {
+		a.log.Warn("requests still running at shutdown", "err", err)
+	}
+	stopLoops()
+	a.close()
+	if errors.Is(serveErr, http.ErrServerClosed) {
+		serveErr = nil
+	}
+	return serveErr
+}
+
+// close flushes the writers and closes the database.
+func (a *app) close() {
+	a.decisions.Close()
+	a.events.Close()
+	if err := a.db.Close(); err != nil {
+		a.log.Error("closing database", "err", err)
+	}
+}

@@ -1,0 +1,92 @@
+package main
+
+import (
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"strings"
+)
+
+// flags is a flag set whose defaults come from EPILOGUE_* environment variables, so every
+// setting can be given either way and --help shows both.
+type flags struct {
+	*flag.FlagSet
+	env func(string) string
+}
+
+func newFlags(name, usage string, env func(string) string, stderr io.Writer) *flags {
+	fs := flag.NewFlagSet(name, flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: epilogue %s\n\nflags (each also read from the environment variable shown):\n", usage)
+		fs.PrintDefaults()
+	}
+	return &flags{FlagSet: fs, env: env}
+}
+
+func envName(flagName string) string {
+	return "EPILOGUE_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
+}
+
+// str declares a string flag with an environment fallback.
+func (f *flags) str(name, def, help string) *string {
+	if v := f.env(envName(name)); v != "" {
+		def = v
+	}
+	return f.String(name, def, help+" ($"+envName(name)+")")
+}
+
+// boolean declares a bool flag with an environment fallback ("1", "true").
+func (f *flags) boolean(name string, def bool, help string) *bool {
+	if v := strings.ToLower(f.env(envName(name))); v != "" {
+		def = v == "1" || v == "true" || v == "yes"
+	}
+	return f.Bool(name, def, help+" ($"+envName(name)+")")
+}
+
+// parse parses args; --help is not an error.
+func (f *flags) parse(args []string) error {
+	err := f.Parse(args)
+	if err == flag.ErrHelp {
+		return errHelp
+	}
+	if err == nil && f.NArg() > 0 {
+		return fmt.Errorf("unexpected argument %q (flags go before nothing else; see --help)", f.Arg(0))
+	}
+	return err
+}
+
+// errHelp ends a command after it printed its help.
+var errHelp = fmt.Errorf("help requested")
+
+// logging holds the flags that shape logs.
+type logging struct {
+	level, format *string
+	requests      *bool
+}
+
+func (f *flags) logging() logging {
+	return logging{
+		level:    f.str("log-level", "info", "log level: debug, info, warn or error"),
+		format:   f.str("log-format", "text", "log format: text or json"),
+		requests: f.boolean("log-requests", false, "log every request, not only failures"),
+	}
+}
+
+func (l logging) logger(w io.Writer) (*slog.Logger, error) {
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*l.level)); err != nil {
+		return nil, fmt.Errorf("--log-level: %w", err)
+	}
+	opts := &slog.HandlerOptions{Level: level}
+	switch *l.format {
+	case "text":
+		return slog.New(slog.NewTextHandler(w, opts)), nil
+	case "json":
+		return slog.New(slog.NewJSONHandler(w, opts)), nil
+	}
+	return nil, fmt.Errorf("--log-format must be text or json, not %q", *l.format)
+}
+
+const defaultDB = "sqlite://./epilogue.db"

@@ -1,0 +1,89 @@
+package decide
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/epiloguehq/epilogue"
+)
+
+// EventLog is the durable log of offer events, in commit order.
+type EventLog interface {
+	EventsAfter(ctx context.Context, afterSeq int64, limit int) ([]*epilogue.Event, int64, error)
+}
+
+// replayPage is how many events one read of the log returns.
+const replayPage = 5000
+
+// Replay applies every event after seq to per-customer state and budgets, and returns the seq
+// of the last one. At start it rebuilds what the process knew before it stopped.
+func (e *Engine) Replay(ctx context.Context, log EventLog, seq int64) (int64, error) {
+	for {
+		evs, last, err := log.EventsAfter(ctx, seq, replayPage)
+		if err != nil {
+			return seq, err
+		}
+		for _, ev := range evs {
+			if !e.local.seen(ev.ShopID, ev.ID) {
+				e.apply(ev)
+			}
+		}
+		if len(evs) == 0 {
+			return seq, nil
+		}
+		seq = last
+		if len(evs) < replayPage {
+			return seq, nil
+		}
+	}
+}
+
+// Follow keeps applying events that other replicas commit, polling the log every interval
+// until ctx ends. Events this process applied itself are skipped.
+func (e *Engine) Follow(ctx context.Context, log EventLog, seq int64, every time.Duration, onErr func(error)) {
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+			next, err := e.Replay(ctx, log, seq)
+			if err != nil && ctx.Err() == nil && onErr != nil {
+				onErr(err)
+			}
+			seq = next
+		}
+	}
+}
+
+// recentSet remembers the events this process applied itself, so following the shared log does
+// not apply them twice. It holds the latest few hundred thousand; older ones have long been
+// passed by the follower.
+type recentSet struct {
+	mu   sync.Mutex
+	cur  map[string]struct{}
+	prev map[string]struct{}
+}
+
+const recentGeneration = 200_000
+
+func (r *recentSet) add(shopID, id string) {
+	k := shopID + "\x00" + id
+	r.mu.Lock()
+	if r.cur == nil || len(r.cur) >= recentGeneration {
+		r.prev, r.cur = r.cur, make(map[string]struct{}, 1024)
+	}
+	r.cur[k] = struct{}{}
+	r.mu.Unlock()
+}
+
+func (r *recentSet) seen(shopID, id string) bool {
+	k := shopID + "\x00" + id
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	_, a := r.cur[k]
+	_, b := r.prev[k]
+	return a || b
+}

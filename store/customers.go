@@ -1,0 +1,130 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"time"
+
+	"github.com/epiloguehq/epilogue"
+)
+
+// UpsertCustomer creates a customer or replaces a known one's fields. The creation time of the
+// first write stays, and an erased customer stays marked erased.
+func (db *DB) UpsertCustomer(ctx context.Context, c *epilogue.Customer) error {
+	data, err := marshal("customer", c)
+	if err != nil {
+		return err
+	}
+	_, err = db.exec(ctx, db.write, "UpsertCustomer", c.ShopID, c.ID, c.EmailSHA256, data, nullMicros(c.ErasedAt),
+		micros(c.CreatedAt), micros(c.UpdatedAt))
+	return err
+}
+
+// Customer returns one customer of a shop.
+func (db *DB) Customer(ctx context.Context, shopID, id string) (*epilogue.Customer, error) {
+	c, err := scanCustomer(db.read.QueryRowContext(ctx, db.q.get("Customer"), shopID, id), shopID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, epilogue.NotFound("customer", id)
+	}
+	return c, wrap("Customer", err)
+}
+
+// EraseCustomer forgets who a customer is: it clears their contact details, names and attributes,
+// marks them erased, and replaces their key in events and decisions with one random pseudonym, so
+// what they did still teaches the model without pointing to a person. The customer part of stored
+// decision requests goes too.
+func (db *DB) EraseCustomer(ctx context.Context, shopID, id string, at time.Time) error {
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		c, err := scanCustomer(tx.QueryRowContext(ctx, db.q.get("Customer"), shopID, id), shopID)
+		if errors.Is(err, sql.ErrNoRows) {
+			return epilogue.NotFound("customer", id)
+		}
+		if err != nil {
+			return wrap("EraseCustomer", err)
+		}
+		byID := (&epilogue.CustomerRef{ID: c.ID}).Key()
+		byEmail := byID // the query takes two keys; without an email both are the id's
+		if c.EmailSHA256 != "" {
+			byEmail = (&epilogue.CustomerRef{EmailSHA256: c.EmailSHA256}).Key()
+		}
+		pseudonym := "anon:" + epilogue.RandomString(20)
+
+		if _, err := db.exec(ctx, tx, "PseudonymiseEvents", pseudonym, shopID, byID, byEmail); err != nil {
+			return err
+		}
+		if err := db.pseudonymiseDecisions(ctx, tx, shopID, byID, byEmail, pseudonym); err != nil {
+			return err
+		}
+
+		c.Email, c.EmailSHA256, c.Phone, c.FirstName, c.LastName = "", "", "", "", ""
+		c.Attributes = map[string]string{} // empty, not unknown
+		c.ErasedAt, c.UpdatedAt = &at, at
+		data, err := marshal("customer", c)
+		if err != nil {
+			return err
+		}
+		_, err = db.exec(ctx, tx, "EraseCustomer", data, micros(at), micros(at), shopID, id)
+		return err
+	})
+}
+
+// pseudonymiseDecisions rewrites each of the customer's decisions in Go rather than in SQL: the
+// JSON functions of the two dialects differ, and a customer has few decisions.
+func (db *DB) pseudonymiseDecisions(ctx context.Context, tx *sql.Tx, shopID, key1, key2, pseudonym string) error {
+	rows, err := tx.QueryContext(ctx, db.q.get("CustomerDecisions"), shopID, key1, key2)
+	if err != nil {
+		return wrap("CustomerDecisions", err)
+	}
+	type row struct{ id, data string }
+	var found []row
+	for rows.Next() {
+		var r row
+		if err := rows.Scan(&r.id, &r.data); err != nil {
+			rows.Close()
+			return wrap("CustomerDecisions", err)
+		}
+		found = append(found, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return wrap("CustomerDecisions", err)
+	}
+	for _, r := range found {
+		var dd decisionData
+		if err := unmarshal("decision", r.data, &dd); err != nil {
+			return err
+		}
+		if dd.Request != nil {
+			// The flat attributes of a request carry the same personal data (names, email
+			// hash, zip code) as its customer section.
+			dd.Request.Customer = epilogue.CustomerRef{}
+			dd.Request.Attributes = nil
+		}
+		data, err := marshal("decision", dd)
+		if err != nil {
+			return err
+		}
+		if _, err := db.exec(ctx, tx, "PseudonymiseDecision", pseudonym, data, shopID, r.id); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func scanCustomer(r scanner, shopID string) (*epilogue.Customer, error) {
+	var id, data string
+	var erased sql.NullInt64
+	var created, updated int64
+	if err := r.Scan(&id, &data, &erased, &created, &updated); err != nil {
+		return nil, err
+	}
+	var c epilogue.Customer
+	if err := unmarshal("customer", data, &c); err != nil {
+		return nil, err
+	}
+	c.ID, c.ShopID = id, shopID
+	c.ErasedAt = fromNullMicros(erased)
+	c.CreatedAt, c.UpdatedAt = fromMicros(created), fromMicros(updated)
+	return &c, nil
+}

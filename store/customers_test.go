@@ -1,0 +1,166 @@
+package store_test
+
+import (
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/epiloguehq/epilogue"
+	"github.com/epiloguehq/epilogue/store"
+)
+
+func ptr[T any](v T) *T { return &v }
+
+func customer(shopID, id, email string) *epilogue.Customer {
+	return &epilogue.Customer{
+		ID: id, ShopID: shopID, Email: email, EmailSHA256: epilogue.EmailSHA256(email), Phone: "+15555550100",
+		FirstName: "Ada", LastName: "Lovelace", Locale: "en-GB", Timezone: "Europe/London",
+		Attributes: map[string]string{"tier": "gold"},
+		Consent:    epilogue.Consent{Email: ptr(true), SMS: ptr(false), Marketing: nil, Partners: ptr(true)},
+		CreatedAt:  t0, UpdatedAt: t0,
+	}
+}
+
+func TestCustomerUpsert(t *testing.T) {
+	each(t, func(t *testing.T, db *store.DB) {
+		newShop(t, db, "s1")
+		c := customer("s1", "c1", "ada@example.com")
+		must(t, db.UpsertCustomer(ctx, c))
+		got, err := db.Customer(ctx, "s1", "c1")
+		must(t, err)
+		equal(t, "customer", got, c)
+
+		u := &epilogue.Customer{ID: "c1", ShopID: "s1", Attributes: map[string]string{}, CreatedAt: t0.Add(time.Hour), UpdatedAt: t0.Add(time.Hour)}
+		must(t, db.UpsertCustomer(ctx, u))
+		got, err = db.Customer(ctx, "s1", "c1")
+		must(t, err)
+		want := *u
+		want.CreatedAt = t0 // the first write's
+		equal(t, "upserted customer", got, &want)
+
+		_, err = db.Customer(ctx, "s1", "nope")
+		code(t, "Customer unknown", err, epilogue.ENotFound)
+	})
+}
+
+func TestCustomerTenantIsolation(t *testing.T) {
+	each(t, func(t *testing.T, db *store.DB) {
+		newShop(t, db, "a")
+		newShop(t, db, "b")
+		a := customer("a", "c1", "a@example.com")
+		must(t, db.UpsertCustomer(ctx, a))
+		b := customer("b", "c1", "b@example.com")
+		must(t, db.UpsertCustomer(ctx, b))
+		got, err := db.Customer(ctx, "a", "c1")
+		must(t, err)
+		equal(t, "a's customer after b's upsert of the same id", got, a)
+		must(t, db.UpsertCustomer(ctx, customer("b", "only-b", "x@example.com")))
+		_, err = db.Customer(ctx, "a", "only-b")
+		code(t, "a reads b's customer", err, epilogue.ENotFound)
+		code(t, "a erases b's customer", db.EraseCustomer(ctx, "a", "only-b", t0), epilogue.ENotFound)
+	})
+}
+
+func TestEraseCustomer(t *testing.T) {
+	each(t, func(t *testing.T, db *store.DB) {
+		newShop(t, db, "a")
+		newShop(t, db, "b")
+		c := customer("a", "c1", "ada@example.com")
+		must(t, db.UpsertCustomer(ctx, c))
+		byID, byEmail := "id:c1", "em:"+c.EmailSHA256
+		keep := customer("a", "c2", "grace@example.com")
+		must(t, db.UpsertCustomer(ctx, keep))
+
+		_, err := db.InsertEvents(ctx, []*epilogue.Event{
+			event("a", "e1", "off_1", byID, t0, 0),
+			event("a", "e2", "off_1", byEmail, t0, 0),
+			event("a", "e3", "off_1", "id:c2", t0, 0),
+			event("b", "e4", "off_1", byID, t0, 0), // the same key in another shop is another person
+		})
+		must(t, err)
+		bd1 := decision("b", "d1", byID) // the same decision id and key in another shop
+		bd1.ModelVersion = "b's model"
+		must(t, db.InsertDecisions(ctx, []*epilogue.Decision{
+			decision("a", "d1", byID), decision("a", "d2", byEmail), decision("a", "d3", "id:c2"), decision("b", "d4", byID), bd1,
+		}))
+
+		at := t0.Add(24 * time.Hour)
+		must(t, db.EraseCustomer(ctx, "a", "c1", at))
+		code(t, "erase unknown", db.EraseCustomer(ctx, "a", "nope", at), epilogue.ENotFound)
+
+		got, err := db.Customer(ctx, "a", "c1")
+		must(t, err)
+		want := &epilogue.Customer{ID: "c1", ShopID: "a", Locale: c.Locale, Timezone: c.Timezone, Consent: c.Consent, Attributes: map[string]string{},
+			ErasedAt: &at, CreatedAt: c.CreatedAt, UpdatedAt: at}
+		equal(t, "erased customer", got, want)
+
+		// Both keys became one pseudonym, in events and decisions alike.
+		es, _, err := db.EventsAfter(ctx, 0, 100)
+		must(t, err)
+		keys := map[string]string{}
+		for _, e := range es {
+			keys[e.ShopID+"/"+e.ID] = e.CustomerKey
+		}
+		anon := keys["a/e1"]
+		if !strings.HasPrefix(anon, "anon:") || len(anon) < 15 || keys["a/e2"] != anon {
+			t.Fatalf("event keys after erase: %v", keys)
+		}
+		if keys["a/e3"] != "id:c2" || keys["b/e4"] != byID {
+			t.Fatalf("erase touched other customers' events: %v", keys)
+		}
+		for _, id := range []string{"d1", "d2"} {
+			d, err := db.Decision(ctx, "a", id)
+			must(t, err)
+			if d.CustomerKey != anon {
+				t.Fatalf("decision %s key %q, want %q", id, d.CustomerKey, anon)
+			}
+			if !reflect.DeepEqual(d.Request.Customer, epilogue.CustomerRef{}) || d.Request.Attributes != nil {
+				t.Fatalf("decision %s still holds the customer: %+v %v", id, d.Request.Customer, d.Request.Attributes)
+			}
+			// The rest of the decision still teaches the model.
+			orig := decision("a", id, anon)
+			orig.Request.Customer, orig.Request.Attributes = epilogue.CustomerRef{}, nil
+			equal(t, "decision "+id, d, orig)
+		}
+		for _, k := range [][2]string{{"a", "d3"}, {"b", "d4"}, {"b", "d1"}} {
+			d, err := db.Decision(ctx, k[0], k[1])
+			must(t, err)
+			if d.Request.Customer.ID != "c1" || d.CustomerKey == anon {
+				t.Fatalf("erase touched decision %s/%s", k[0], k[1])
+			}
+		}
+		es, err = db.CustomerEvents(ctx, "a", byID, time.Time{})
+		must(t, err)
+		if len(es) != 0 {
+			t.Fatalf("%d events still under the customer's id", len(es))
+		}
+		other, err := db.Customer(ctx, "a", "c2")
+		must(t, err)
+		equal(t, "the other customer", other, keep)
+
+		// An upsert after the erasure (a new order) does not undo it.
+		again := customer("a", "c1", "ada@example.com")
+		must(t, db.UpsertCustomer(ctx, again))
+		got, err = db.Customer(ctx, "a", "c1")
+		must(t, err)
+		if got.ErasedAt == nil || !got.ErasedAt.Equal(at) {
+			t.Fatalf("erased_at after a later upsert: %v", got.ErasedAt)
+		}
+	})
+}
+
+func TestEraseCustomerWithoutEmail(t *testing.T) {
+	each(t, func(t *testing.T, db *store.DB) {
+		newShop(t, db, "s1")
+		must(t, db.UpsertCustomer(ctx, &epilogue.Customer{ID: "c1", ShopID: "s1", CreatedAt: t0, UpdatedAt: t0}))
+		_, err := db.InsertEvents(ctx, []*epilogue.Event{event("s1", "e1", "off_1", "id:c1", t0, 0), event("s1", "e2", "off_1", "em:", t0, 0)})
+		must(t, err)
+		must(t, db.EraseCustomer(ctx, "s1", "c1", t0))
+		es, _, err := db.EventsAfter(ctx, 0, 10)
+		must(t, err)
+		if !strings.HasPrefix(es[0].CustomerKey, "anon:") || es[1].CustomerKey != "em:" {
+			t.Fatalf("keys after erase: %q %q", es[0].CustomerKey, es[1].CustomerKey)
+		}
+	})
+}

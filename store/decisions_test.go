@@ -1,0 +1,130 @@
+package store_test
+
+import (
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/epiloguehq/epilogue"
+	"github.com/epiloguehq/epilogue/store"
+)
+
+// decision returns a decision with every field set, its request included.
+func decision(shopID, id, customerKey string) *epilogue.Decision {
+	return &epilogue.Decision{
+		ID: id, ShopID: shopID, PlacementID: "thank-you", Surface: epilogue.SurfaceThankYou, Arm: epilogue.ArmPolicy,
+		CustomerKey: customerKey, ConfirmationRef: "order-1001",
+		Offers:        []epilogue.ShownOffer{{OfferID: "off_1", Position: 0, Score: 0.125, Propensity: 0.75}},
+		Candidates:    []epilogue.Verdict{{OfferID: "off_1", Verdict: epilogue.VerdictChosen, Score: 0.125}, {OfferID: "off_2", Verdict: epilogue.VerdictScored, Reason: epilogue.ReasonBelowReserve, Score: 1e-9}},
+		Filtered:      map[string]int{epilogue.ReasonFrequencyCap: 2, "targeting:countries": 1},
+		NoOfferReason: "",
+		ModelVersion:  "m-42",
+		Latency:       1234 * time.Microsecond,
+		Time:          t0,
+		Request: &epilogue.DecisionRequest{
+			Placement:   "thank-you",
+			Transaction: epilogue.Transaction{ConfirmationRef: "order-1001", Amount: 59_990_000, Currency: "USD", PaymentType: "card"},
+			Customer:    epilogue.CustomerRef{ID: "c1", EmailSHA256: epilogue.EmailSHA256("a@b.example"), Attributes: map[string]string{"tier": "gold"}, Type: "returning"},
+			Cart:        []epilogue.CartItem{{SKU: "SKU-1", ProductID: "p1", Category: "coffee", Price: 29_995_000, Quantity: 2}},
+			Context:     epilogue.RequestContext{Device: "mobile", Country: "US", Locale: "en-US", PageURL: "https://shop.example/thanks"},
+			Attributes:  map[string]any{"firstname": "Ada", "billingzipcode": "94107"},
+			Explain:     true,
+		},
+	}
+}
+
+func TestDecisionRoundTrip(t *testing.T) {
+	each(t, func(t *testing.T, db *store.DB) {
+		newShop(t, db, "s1")
+		full := decision("s1", "dec_full", "id:c1")
+		empty := &epilogue.Decision{ID: "dec_empty", ShopID: "s1", Arm: epilogue.ArmHoldout, NoOfferReason: epilogue.ReasonHoldout,
+			Offers: []epilogue.ShownOffer{}, Filtered: map[string]int{}, Time: t0}
+		zero := &epilogue.Decision{ID: "dec_zero", ShopID: "s1"}
+		must(t, db.InsertDecisions(ctx, []*epilogue.Decision{full, empty, zero}))
+		for _, want := range []*epilogue.Decision{full, empty, zero} {
+			got, err := db.Decision(ctx, "s1", want.ID)
+			must(t, err)
+			equal(t, want.ID, got, want)
+		}
+		_, err := db.Decision(ctx, "s1", "dec_nope")
+		code(t, "Decision unknown", err, epilogue.ENotFound)
+		must(t, db.InsertDecisions(ctx, nil))
+	})
+}
+
+func TestDecisionsRetriedBatchKeepsFirst(t *testing.T) {
+	each(t, func(t *testing.T, db *store.DB) {
+		newShop(t, db, "s1")
+		d := decision("s1", "dec_1", "id:c1")
+		must(t, db.InsertDecisions(ctx, []*epilogue.Decision{d}))
+		again := decision("s1", "dec_1", "id:other")
+		must(t, db.InsertDecisions(ctx, []*epilogue.Decision{again, decision("s1", "dec_2", "")}))
+		got, err := db.Decision(ctx, "s1", "dec_1")
+		must(t, err)
+		equal(t, "first decision", got, d)
+		_, last, err := db.DecisionsAfter(ctx, 0, 100)
+		must(t, err)
+		ds, _, err := db.DecisionsAfter(ctx, 0, 100)
+		must(t, err)
+		if len(ds) != 2 {
+			t.Fatalf("%d decisions stored (last seq %d), want 2", len(ds), last)
+		}
+	})
+}
+
+func TestDecisionsAfter(t *testing.T) {
+	each(t, func(t *testing.T, db *store.DB) {
+		newShop(t, db, "a")
+		newShop(t, db, "b")
+		var want []string
+		for batch := range 3 {
+			var ds []*epilogue.Decision
+			for i := range 700 { // more than one multi-row statement per batch
+				shop := []string{"a", "b"}[i%2]
+				id := fmt.Sprintf("dec_%d_%04d", batch, i)
+				ds = append(ds, decision(shop, id, ""))
+				want = append(want, shop+"/"+id)
+			}
+			must(t, db.InsertDecisions(ctx, ds))
+		}
+		var got []string
+		var after int64
+		for {
+			ds, last, err := db.DecisionsAfter(ctx, after, 500)
+			must(t, err)
+			if len(ds) == 0 {
+				if last != after {
+					t.Fatalf("empty page moved the cursor from %d to %d", after, last)
+				}
+				break
+			}
+			if last <= after {
+				t.Fatalf("cursor went from %d to %d", after, last)
+			}
+			for _, d := range ds {
+				got = append(got, d.ShopID+"/"+d.ID)
+			}
+			after = last
+		}
+		equal(t, "decisions in insert order", got, want)
+	})
+}
+
+func TestDecisionTenantIsolation(t *testing.T) {
+	each(t, func(t *testing.T, db *store.DB) {
+		newShop(t, db, "a")
+		newShop(t, db, "b")
+		a := decision("a", "dec_same", "id:c1")
+		b := decision("b", "dec_same", "id:c1")
+		b.Arm = epilogue.ArmHoldout
+		must(t, db.InsertDecisions(ctx, []*epilogue.Decision{a, b, decision("b", "dec_b", "")}))
+		got, err := db.Decision(ctx, "a", "dec_same")
+		must(t, err)
+		equal(t, "a's decision", got, a)
+		got, err = db.Decision(ctx, "b", "dec_same")
+		must(t, err)
+		equal(t, "b's decision", got, b)
+		_, err = db.Decision(ctx, "a", "dec_b")
+		code(t, "a reads b's decision", err, epilogue.ENotFound)
+	})
+}

@@ -1,0 +1,18 @@
+-- name: InsertShop
+INSERT INTO shops (id, name, secret, data, created_at) VALUES (?, ?, ?, ?, ?)
+ON CONFLICT DO NOTHING;
+
+-- name: Shop
+SELECT id, name, secret, data, created_at FROM shops WHERE id = ?;
+
+-- name: Shops
+SELECT id, name, secret, data, created_at FROM shops ORDER BY created_at, id;
+
+-- name: UpdateSettings
+UPDATE shops SET data = ?, config_version = config_version + 1 WHERE id = ?;
+
+-- name: BumpConfigVersion
+UPDATE shops SET config_version = config_version + 1 WHERE id = ?;
+
+-- name: ConfigVersions
+SELECT id, config_version FROM shops;

@@ -1,0 +1,133 @@
+package store
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+
+	"github.com/epiloguehq/epilogue"
+)
+
+// CreateShop stores a new shop with its first keys, all or nothing. A shop or key that exists
+// already is a conflict.
+func (db *DB) CreateShop(ctx context.Context, s *epilogue.Shop, keys ...epilogue.Key) error {
+	data, err := marshal("settings", s.Settings)
+	if err != nil {
+		return err
+	}
+	return db.tx(ctx, func(tx *sql.Tx) error {
+		n, err := db.exec(ctx, tx, "InsertShop", s.ID, s.Name, s.Secret, data, micros(s.CreatedAt))
+		if err != nil {
+			return err
+		}
+		if n == 0 {
+			return epilogue.Errorf(epilogue.EConflict, "shop %q exists already", s.ID)
+		}
+		for _, k := range keys {
+			if k.ShopID == "" {
+				k.ShopID = s.ID
+			}
+			if k.ShopID != s.ID {
+				return epilogue.Invalid("shop_id", "key %q belongs to shop %q, not %q", k.ID, k.ShopID, s.ID)
+			}
+			if err := db.insertKey(ctx, tx, k); err != nil {
+				return err
+			}
+		}
+		return nil
+	})
+}
+
+// Shop returns one shop.
+func (db *DB) Shop(ctx context.Context, id string) (*epilogue.Shop, error) {
+	s, err := scanShop(db.read.QueryRowContext(ctx, db.q.get("Shop"), id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, epilogue.NotFound("shop", id)
+	}
+	return s, wrap("Shop", err)
+}
+
+// Shops returns every shop, oldest first.
+func (db *DB) Shops(ctx context.Context) ([]*epilogue.Shop, error) {
+	rows, err := db.read.QueryContext(ctx, db.q.get("Shops"))
+	if err != nil {
+		return nil, wrap("Shops", err)
+	}
+	defer rows.Close()
+	shops := []*epilogue.Shop{}
+	for rows.Next() {
+		s, err := scanShop(rows)
+		if err != nil {
+			return nil, wrap("Shops", err)
+		}
+		shops = append(shops, s)
+	}
+	return shops, wrap("Shops", rows.Err())
+}
+
+// UpdateSettings replaces a shop's settings and bumps its config version.
+func (db *DB) UpdateSettings(ctx context.Context, shopID string, s epilogue.Settings) error {
+	data, err := marshal("settings", s)
+	if err != nil {
+		return err
+	}
+	n, err := db.exec(ctx, db.write, "UpdateSettings", data, shopID)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return epilogue.NotFound("shop", shopID)
+	}
+	return nil
+}
+
+// ConfigVersions returns each shop's config version, which every offer, placement or settings
+// write bumps: a replica rebuilds a shop's snapshot when its version moves.
+func (db *DB) ConfigVersions(ctx context.Context) (map[string]int64, error) {
+	rows, err := db.read.QueryContext(ctx, db.q.get("ConfigVersions"))
+	if err != nil {
+		return nil, wrap("ConfigVersions", err)
+	}
+	defer rows.Close()
+	vs := map[string]int64{}
+	for rows.Next() {
+		var id string
+		var v int64
+		if err := rows.Scan(&id, &v); err != nil {
+			return nil, wrap("ConfigVersions", err)
+		}
+		vs[id] = v
+	}
+	return vs, wrap("ConfigVersions", rows.Err())
+}
+
+// bumpConfig marks a shop's configuration changed, inside the transaction that changes it; a
+// missing shop is NotFound.
+func (db *DB) bumpConfig(ctx context.Context, tx *sql.Tx, shopID string) error {
+	n, err := db.exec(ctx, tx, "BumpConfigVersion", shopID)
+	if err != nil {
+		return err
+	}
+	if n == 0 {
+		return epilogue.NotFound("shop", shopID)
+	}
+	return nil
+}
+
+type scanner interface {
+	Scan(dest ...any) error
+}
+
+func scanShop(r scanner) (*epilogue.Shop, error) {
+	var s epilogue.Shop
+	var data string
+	var created int64
+	if err := r.Scan(&s.ID, &s.Name, &s.Secret, &data, &created); err != nil {
+		return nil, err
+	}
+	s.CreatedAt = fromMicros(created)
+	if err := unmarshal("settings", data, &s.Settings); err != nil {
+		return nil, err
+	}
+	return &s, nil
+}
