@@ -89,26 +89,26 @@ func LocalDay(t time.Time, loc *time.Location) (day int64, elapsed float64) {
 }
 
 // check returns why an offer may not be shown because of its budget, or "".
-func (x *budget) check(o *epilogue.Offer, day int64, elapsed float64) string {
+func (x *budget) check(o *epilogue.Offer, day int64, elapsed float64) reason {
 	x.rollTo(day)
 	total, today := epilogue.Amount(x.total.Load()), epilogue.Amount(x.today.Load())
 	if o.Budget.Total > 0 && total >= o.Budget.Total {
-		return epilogue.ReasonBudgetExhausted
+		return rBudgetExhausted
 	}
 	daily := o.Budget.Daily
 	if daily <= 0 {
-		return ""
+		return rNone
 	}
 	if today >= daily {
-		return epilogue.ReasonBudgetExhausted
+		return rBudgetExhausted
 	}
 	if o.Budget.Pacing == "even" {
 		// Even pacing: by this point of the day at most its share of the daily budget, plus one
 		// payout of slack so a cheap hour never locks out the next sale.
 		allowed := epilogue.Amount(float64(daily)*elapsed) + o.Payout.Amount
 		if today >= allowed {
-			return epilogue.ReasonBudgetPaced
+			return rBudgetPaced
 		}
 	}
-	return ""
+	return rNone
 }

@@ -20,7 +20,7 @@ type situation struct {
 	payment   string
 	amount    epilogue.Amount
 	cart      []epilogue.CartItem
-	cats      []string
+	catIDs    []int32 // the cart's categories as the snapshot numbers them
 	attrs     map[string]string
 	profile   map[string]string
 	person    *person
@@ -52,13 +52,13 @@ func (s *situation) init(snap *Snapshot, pl *epilogue.Placement, req *epilogue.D
 			s.amount += it.Price * epilogue.Amount(max(it.Quantity, 1))
 		}
 	}
-	x.cats = x.cats[:0]
+	x.catIDs = x.catIDs[:0]
 	for _, it := range req.Cart {
-		if it.Category != "" {
-			x.cats = append(x.cats, it.Category)
+		if id, ok := snap.categories[it.Category]; ok && it.Category != "" {
+			x.catIDs = append(x.catIDs, id)
 		}
 	}
-	s.cats = x.cats
+	s.catIDs = x.catIDs
 	if p := people.lookup(snap.Shop.ID, req.Customer.Key()); p != nil {
 		p.mu.Lock()
 		s.person, s.hist, s.consent, s.profile = p, p.hist, p.consent, p.attrs
@@ -77,101 +77,114 @@ func (s *situation) init(snap *Snapshot, pl *epilogue.Placement, req *epilogue.D
 	}
 }
 
-// reason returns why an offer that passed the index prefilter may not be shown, or "".
-func (s *situation) reason(e *entry) string {
+// reason returns why an offer that passed the index prefilter may not be shown, or rNone.
+// The caller holds the customer's lock.
+func (s *situation) reason(e *entry) reason {
 	o := e.o
 	if sc := o.Schedule; (sc.Start != nil && s.now.Before(*sc.Start)) || (sc.End != nil && !s.now.Before(*sc.End)) {
-		return epilogue.ReasonOutOfSchedule
+		return rOutOfSchedule
 	}
-	if r := s.targeting(&o.Targeting); r != "" {
-		return epilogue.ReasonTargetingPrefix + r
+	if r := s.targeting(e); r != rNone {
+		return r
 	}
 	if !s.consents(o) {
-		return epilogue.ReasonNoConsent
+		return rNoConsent
 	}
 	if e.budget != nil {
-		if r := e.budget.check(o, s.day, s.elapsed); r != "" {
+		if r := e.budget.check(o, s.day, s.elapsed); r != rNone {
 			return r
 		}
 	}
 	for _, it := range s.cart {
 		if (o.ProductID != "" && (it.ProductID == o.ProductID || it.SKU == o.ProductID)) || (o.Action.SKU != "" && it.SKU == o.Action.SKU) {
-			return epilogue.ReasonPurchased
+			return rPurchased
 		}
 	}
-	if s.person != nil {
-		s.person.mu.Lock()
-		r := s.person.reason(o, s.now, s.dismissal)
-		s.person.mu.Unlock()
-		return r
+	if s.person != nil { // the caller holds s.person.mu
+		return s.person.reason(o, s.now, s.dismissal)
 	}
-	return ""
+	return rNone
 }
 
 // fullReason runs every check, including those the index prefilter does, for explain output.
-func (s *situation) fullReason(snap *Snapshot, i int) string {
+func (s *situation) fullReason(snap *Snapshot, i int) reason {
 	e := &snap.offers[i]
 	t := &e.o.Targeting
 	switch {
 	case e.o.Status == epilogue.StatusPaused:
-		return epilogue.ReasonPaused
+		return rPaused
 	case !snap.surface[s.surface].has(i):
-		return epilogue.ReasonNotOnSurface
+		return rNotOnSurface
 	case len(t.Countries) > 0 && !contains(t.Countries, s.country):
-		return epilogue.ReasonTargetingPrefix + "countries"
+		return rCountries
 	case len(t.Devices) > 0 && !contains(t.Devices, s.device):
-		return epilogue.ReasonTargetingPrefix + "devices"
+		return rDevices
 	}
 	return s.reason(e)
 }
 
-// targeting returns the first targeting field the request fails (countries and devices are
-// checked by the index prefilter).
-func (s *situation) targeting(t *epilogue.Targeting) string {
+// targeting returns the first targeting rule the request fails (countries and devices are
+// checked by the index prefilter), as a full reason.
+func (s *situation) targeting(e *entry) reason {
+	t := &e.o.Targeting
 	if len(t.Locales) > 0 && !localeMatch(t.Locales, s.locale) {
-		return "locales"
+		return rLocales
 	}
 	if len(t.PaymentTypes) > 0 && !contains(t.PaymentTypes, s.payment) {
-		return "payment_types"
+		return rPaymentTypes
 	}
 	if t.MinAmount > 0 && s.amount < t.MinAmount {
-		return "min_amount"
+		return rMinAmount
 	}
 	if t.MaxAmount > 0 && s.amount > t.MaxAmount {
-		return "max_amount"
+		return rMaxAmount
 	}
-	if len(t.CartCategoriesAny) > 0 && !anyIn(t.CartCategoriesAny, s.cats) {
-		return "cart_categories_any"
+	if len(e.catsAny) > 0 && !anyID(e.catsAny, s.catIDs) {
+		return rCategoriesAny
 	}
-	if len(t.CartCategoriesNone) > 0 && anyIn(t.CartCategoriesNone, s.cats) {
-		return "cart_categories_none"
+	if len(e.catsNone) > 0 && anyID(e.catsNone, s.catIDs) {
+		return rCategoriesNone
 	}
 	if len(t.CartSKUsAny) > 0 && !s.cartHasSKU(t.CartSKUsAny) {
-		return "cart_skus_any"
+		return rSKUsAny
 	}
 	if len(t.CartSKUsNone) > 0 && s.cartHasSKU(t.CartSKUsNone) {
-		return "cart_skus_none"
+		return rSKUsNone
 	}
-	for k, allowed := range t.CustomerAttributes {
-		v, ok := s.attrs[k]
-		if !ok {
-			v, ok = s.profile[k]
-		}
-		if !ok || !contains(allowed, v) {
-			return "customer_attributes"
+	if len(t.CustomerAttributes) > 0 {
+		for k, allowed := range t.CustomerAttributes {
+			v, ok := s.attrs[k]
+			if !ok {
+				v, ok = s.profile[k]
+			}
+			if !ok || !contains(allowed, v) {
+				return rAttributes
+			}
 		}
 	}
 	switch t.CustomerType {
 	case "new":
 		if s.returning {
-			return "customer_type"
+			return rCustomerType
 		}
 	case "returning":
 		if !s.returning {
-			return "customer_type"
+			return rCustomerType
 		}
 	}
-	return ""
+	return rNone
+}
+
+// anyID reports whether the two small sets of category ids meet.
+func anyID(want, have []int32) bool {
+	for _, h := range have {
+		for _, w := range want {
+			if w == h {
+				return true
+			}
+		}
+	}
+	return false
 }
 
 // consents applies what the customer said no to: partner offers need partner consent not to be
@@ -192,15 +205,6 @@ func (s *situation) consents(o *epilogue.Offer) bool {
 func (s *situation) cartHasSKU(skus []string) bool {
 	for _, it := range s.cart {
 		if contains(skus, it.SKU) {
-			return true
-		}
-	}
-	return false
-}
-
-func anyIn(want, have []string) bool {
-	for _, h := range have {
-		if contains(want, h) {
 			return true
 		}
 	}
@@ -231,13 +235,17 @@ func explainAll(snap *Snapshot, s *situation, d *epilogue.Decision, x *scratch) 
 		ranked[v.OfferID] = v
 	}
 	out := make([]epilogue.Verdict, 0, len(snap.offers))
+	if s.person != nil {
+		s.person.mu.Lock()
+		defer s.person.mu.Unlock()
+	}
 	for i := range snap.offers {
 		id := snap.offers[i].o.ID
 		if v, ok := ranked[id]; ok {
 			out = append(out, v)
 			continue
 		}
-		out = append(out, epilogue.Verdict{OfferID: id, Verdict: epilogue.VerdictFiltered, Reason: s.fullReason(snap, i)})
+		out = append(out, epilogue.Verdict{OfferID: id, Verdict: epilogue.VerdictFiltered, Reason: s.fullReason(snap, i).String()})
 	}
 	return out
 }

@@ -104,6 +104,7 @@ type Result struct {
 	Decision   *epilogue.Decision
 	Offers     []Shown
 	Candidates []epilogue.Verdict // every live offer of the shop; only when explain was asked
+	Eligible   int                // offers that passed every filter
 }
 
 // Shown is a chosen offer with the token that attributes events to it.
@@ -119,7 +120,9 @@ type scratch struct {
 	offers    []*epilogue.Offer
 	est       []epilogue.Estimate
 	sample    []float64
-	cats      []string
+	order     []int
+	tally     tally
+	catIDs    []int32
 	groups    []string
 	moment    epilogue.Moment
 	sit       situation
@@ -193,20 +196,25 @@ func (e *Engine) choose(snap *Snapshot, pl *epilogue.Placement, req *epilogue.De
 	n := len(snap.offers)
 
 	// Prefilter with the indexes, counting what each stage removes.
-	filtered := map[string]int{}
+	t := &x.tally
+	*t = tally{}
 	x.mask = append(x.mask[:0], snap.active...)
-	count(filtered, epilogue.ReasonPaused, andNotCount(snap.all, snap.active))
+	t[rPaused] += int32(andNotCount(snap.all, snap.active))
 	x.tmp = append(x.tmp[:0], snap.surface[sit.surface]...)
-	count(filtered, epilogue.ReasonNotOnSurface, andNotCount(x.mask, x.tmp))
+	t[rNotOnSurface] += int32(andNotCount(x.mask, x.tmp))
 	and(x.mask, x.tmp)
 	x.tmp = orInto(x.tmp[:0], snap.anyCountry, snap.country[sit.country])
-	count(filtered, epilogue.ReasonTargetingPrefix+"countries", andNotCount(x.mask, x.tmp))
+	t[rCountries] += int32(andNotCount(x.mask, x.tmp))
 	and(x.mask, x.tmp)
 	x.tmp = orInto(x.tmp[:0], snap.anyDevice, snap.device[sit.device])
-	count(filtered, epilogue.ReasonTargetingPrefix+"devices", andNotCount(x.mask, x.tmp))
+	t[rDevices] += int32(andNotCount(x.mask, x.tmp))
 	and(x.mask, x.tmp)
 
 	x.cands, x.offers = x.cands[:0], x.offers[:0]
+	if sit.person != nil {
+		// One lock for the whole pass: events for this customer wait a few microseconds.
+		sit.person.mu.Lock()
+	}
 	for w, word := range x.mask {
 		for word != 0 {
 			i := w*64 + trailingZeros(word)
@@ -214,22 +222,24 @@ func (e *Engine) choose(snap *Snapshot, pl *epilogue.Placement, req *epilogue.De
 			if i >= n {
 				break
 			}
-			if r := sit.reason(&snap.offers[i]); r != "" {
-				filtered[r]++
+			if r := sit.reason(&snap.offers[i]); r != rNone {
+				t[r]++
 				continue
 			}
 			x.cands = append(x.cands, int32(i))
 			x.offers = append(x.offers, snap.offers[i].o)
 		}
 	}
+	if sit.person != nil {
+		sit.person.mu.Unlock()
+	}
+	res.Eligible = len(x.cands)
 	if len(x.cands) == 0 {
 		d.NoOfferReason = epilogue.ReasonNoneEligible
 	} else {
-		e.rank(snap, pl, req, sc, d, res, x, filtered)
+		e.rank(snap, pl, req, sc, d, res, x)
 	}
-	if len(filtered) > 0 {
-		d.Filtered = filtered
-	}
+	d.Filtered = t.record()
 	if explain {
 		res.Candidates = explainAll(snap, sit, d, x)
 	}
@@ -238,7 +248,7 @@ func (e *Engine) choose(snap *Snapshot, pl *epilogue.Placement, req *epilogue.De
 // rank scores the candidates, draws from each estimate (Thompson sampling) and fills the
 // placement greedily: best draw first, one offer per exclusion group, none below the reserve.
 func (e *Engine) rank(snap *Snapshot, pl *epilogue.Placement, req *epilogue.DecisionRequest, sc Scorer,
-	d *epilogue.Decision, res *Result, x *scratch, filtered map[string]int) {
+	d *epilogue.Decision, res *Result, x *scratch) {
 	k := len(x.cands)
 	x.est = grow(x.est, k)
 	x.sample = growF(x.sample, k)
@@ -254,49 +264,60 @@ func (e *Engine) rank(snap *Snapshot, pl *epilogue.Placement, req *epilogue.Deci
 			stochastic = true
 		}
 	}
-	order := sortByDraw(x.cands, x.sample, snap)
 	reserve := pl.Reserve.Float()
+	keep := pl.MaxOffers + recordedScored
+	d.Candidates = make([]epilogue.Verdict, 0, min(k, keep))
+	d.Offers = make([]epilogue.ShownOffer, 0, pl.MaxOffers)
+	res.Offers = make([]Shown, 0, pl.MaxOffers)
 	x.groups = x.groups[:0]
-	d.Candidates = make([]epilogue.Verdict, 0, min(k, pl.MaxOffers+recordedScored))
-	for _, j := range order {
-		e := &snap.offers[x.cands[j]]
-		v := epilogue.Verdict{OfferID: e.o.ID, Score: x.sample[j]}
-		switch {
-		case len(d.Offers) >= pl.MaxOffers:
-			v.Verdict = epilogue.VerdictScored
-		case contains(x.groups, e.group):
-			v.Verdict, v.Reason = epilogue.VerdictFiltered, epilogue.ReasonExclusionGroup
-			filtered[v.Reason]++
-		case x.sample[j] < reserve:
-			v.Verdict, v.Reason = epilogue.VerdictFiltered, epilogue.ReasonBelowReserve
-			filtered[v.Reason]++
-		default:
-			v.Verdict = epilogue.VerdictChosen
-			x.groups = append(x.groups, e.group)
-			d.Offers = append(d.Offers, epilogue.ShownOffer{OfferID: e.o.ID, Position: len(d.Offers), Score: x.sample[j], Propensity: 1})
-			res.Offers = append(res.Offers, Shown{Offer: e.o})
+	// Only the leaders need ordering; exclusion groups can exhaust them, and then the rest is
+	// ordered too.
+	order := x.top(keep, snap)
+	for pass := 0; ; pass++ {
+		for _, j := range order {
+			if len(d.Offers) >= pl.MaxOffers && len(d.Candidates) >= cap(d.Candidates) {
+				break
+			}
+			en := &snap.offers[x.cands[j]]
+			v := epilogue.Verdict{OfferID: en.o.ID, Score: x.sample[j]}
+			switch {
+			case len(d.Offers) >= pl.MaxOffers:
+				v.Verdict = epilogue.VerdictScored
+			case contains(x.groups, en.group):
+				v.Verdict, v.Reason = epilogue.VerdictFiltered, epilogue.ReasonExclusionGroup
+				x.tally[rExclusionGroup]++
+			case x.sample[j] < reserve:
+				v.Verdict, v.Reason = epilogue.VerdictFiltered, epilogue.ReasonBelowReserve
+				x.tally[rBelowReserve]++
+			default:
+				v.Verdict = epilogue.VerdictChosen
+				x.groups = append(x.groups, en.group)
+				d.Offers = append(d.Offers, epilogue.ShownOffer{OfferID: en.o.ID, Position: len(d.Offers), Score: x.sample[j], Propensity: 1})
+				res.Offers = append(res.Offers, Shown{Offer: en.o})
+			}
+			if len(d.Candidates) < cap(d.Candidates) {
+				d.Candidates = append(d.Candidates, v)
+			}
 		}
-		if len(d.Candidates) < cap(d.Candidates) {
-			d.Candidates = append(d.Candidates, v)
+		// The leaders did not fill the placement, more candidates wait, and the last leader
+		// still cleared the reserve: order everything and walk on past the leaders.
+		if pass > 0 || len(d.Offers) >= pl.MaxOffers || len(order) == k || x.sample[order[len(order)-1]] < reserve {
+			break
 		}
+		walked := len(order)
+		order = x.top(k, snap)[walked:]
 	}
 	if len(d.Offers) == 0 {
 		d.NoOfferReason = epilogue.ReasonAllBelowReserve
 		return
 	}
 	if stochastic {
-		propensities(d, snap, pl, x, order)
+		propensities(d, snap, pl, x, x.top(min(k, pl.MaxOffers+propensityContenders), snap))
 	}
 	exp := d.Time.Add(e.tokenTTL)
 	for i := range res.Offers {
 		res.Offers[i].Token = snap.sign(Claims{DecisionID: d.ID, OfferID: res.Offers[i].Offer.ID, Placement: pl.ID,
 			Arm: d.Arm, CustomerKey: d.CustomerKey, Expires: exp})
-	}
-}
-
-func count(m map[string]int, reason string, n int) {
-	if n > 0 {
-		m[reason] += n
 	}
 }
 

@@ -224,17 +224,17 @@ func later(a, b time.Time) time.Time {
 }
 
 // reason returns why the customer should not see offer o now, or "".
-func (x *person) reason(o *epilogue.Offer, now time.Time, dismissal time.Duration) string {
+func (x *person) reason(o *epilogue.Offer, now time.Time, dismissal time.Duration) reason {
 	for i := range x.offers {
 		s := &x.offers[i]
 		if s.id != o.ID {
 			continue
 		}
 		if !s.converted.IsZero() {
-			return epilogue.ReasonConverted
+			return rConverted
 		}
 		if !s.dismissed.IsZero() && now.Sub(s.dismissed) < dismissal {
-			return epilogue.ReasonDismissed
+			return rDismissed
 		}
 		if c := o.FrequencyCap; c.Count > 0 {
 			since := now.Add(-time.Duration(c.Period))
@@ -245,16 +245,16 @@ func (x *person) reason(o *epilogue.Offer, now time.Time, dismissal time.Duratio
 				}
 			}
 			if n >= c.Count {
-				return epilogue.ReasonFrequencyCap
+				return rFrequencyCap
 			}
 		}
 		break
 	}
 	if o.ProductID != "" && contains(x.products, o.ProductID) {
-		return epilogue.ReasonPurchased
+		return rPurchased
 	}
 	if o.Action.SKU != "" && contains(x.products, o.Action.SKU) {
-		return epilogue.ReasonPurchased
+		return rPurchased
 	}
-	return ""
+	return rNone
 }

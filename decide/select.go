@@ -7,27 +7,57 @@ import (
 	"github.com/epiloguehq/epilogue"
 )
 
-// sortByDraw orders candidate positions by their draw, best first; ties go to the higher
-// priority, then to the snapshot order, so equal offers are ranked reproducibly.
-func sortByDraw(cands []int32, sample []float64, snap *Snapshot) []int {
-	order := make([]int, len(cands))
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortFunc(order, func(a, b int) int {
-		switch {
-		case sample[a] > sample[b]:
-			return -1
-		case sample[a] < sample[b]:
-			return 1
+// top returns the positions (into x.cands) of the m best draws, best first; ties go to the
+// higher priority, then to the snapshot order, so equal offers rank reproducibly. It selects
+// before it sorts: only the leaders of a few hundred candidates need an order.
+func (x *scratch) top(m int, snap *Snapshot) []int {
+	k := len(x.cands)
+	m = min(m, k)
+	better := func(a, b int) bool {
+		if x.sample[a] != x.sample[b] {
+			return x.sample[a] > x.sample[b]
 		}
-		pa, pb := snap.offers[cands[a]].o.Priority, snap.offers[cands[b]].o.Priority
+		pa, pb := snap.offers[x.cands[a]].o.Priority, snap.offers[x.cands[b]].o.Priority
 		if pa != pb {
-			return pb - pa
+			return pa > pb
 		}
-		return int(cands[a] - cands[b])
-	})
-	return order
+		return x.cands[a] < x.cands[b]
+	}
+	o := x.order[:0]
+	if m > 64 {
+		for i := 0; i < k; i++ {
+			o = append(o, i)
+		}
+		slices.SortFunc(o, func(a, b int) int {
+			if better(a, b) {
+				return -1
+			}
+			if better(b, a) {
+				return 1
+			}
+			return 0
+		})
+		x.order = o
+		return o[:m]
+	}
+	for i := 0; i < k; i++ {
+		if len(o) < m {
+			o = append(o, i)
+			for j := len(o) - 1; j > 0 && better(o[j], o[j-1]); j-- { // insertion keeps o sorted
+				o[j], o[j-1] = o[j-1], o[j]
+			}
+			continue
+		}
+		if !better(i, o[m-1]) {
+			continue
+		}
+		o[m-1] = i
+		for j := m - 1; j > 0 && better(o[j], o[j-1]); j-- {
+			o[j], o[j-1] = o[j-1], o[j]
+		}
+	}
+	x.order = o
+	return o
 }
 
 // Propensity estimation. The policy draws each candidate's value from its estimate and fills
@@ -87,4 +117,4 @@ func propensities(d *epilogue.Decision, snap *Snapshot, pl *epilogue.Placement, 
 }
 
 // sign makes the token for a shown offer with the shop's secret.
-func (s *Snapshot) sign(c Claims) string { return Sign(s.Shop.Secret, c) }
+func (s *Snapshot) sign(c Claims) string { return s.signer.sign(c) }

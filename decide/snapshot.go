@@ -17,6 +17,8 @@ type Snapshot struct {
 	placements map[string]*epilogue.Placement
 	loc        *time.Location
 	dismissal  time.Duration
+	categories map[string]int32 // every category targeting names, numbered
+	signer     *signer
 
 	// Prefilter sets, each over offer positions: an offer is in a set when it passes that test
 	// for the keyed value (or has no targeting of that kind).
@@ -35,9 +37,11 @@ var surfaceNames = [...]string{epilogue.SurfaceCart, epilogue.SurfacePayment, ep
 
 // entry is an offer with what the hot path needs precomputed.
 type entry struct {
-	o      *epilogue.Offer
-	budget *budget
-	group  string // exclusion group; an offer without one is its own group
+	o        *epilogue.Offer
+	budget   *budget
+	group    string  // exclusion group; an offer without one is its own group
+	catsAny  []int32 // targeting.cart_categories_any as category numbers
+	catsNone []int32
 }
 
 // NewSnapshot indexes a shop's offers and placements. Archived offers are left out.
@@ -64,6 +68,8 @@ func NewSnapshot(shop *epilogue.Shop, version int64, offers []*epilogue.Offer, p
 		anyDevice:  newBitset(n),
 		device:     map[string]bitset{},
 		all:        newBitset(n),
+		categories: map[string]int32{},
+		signer:     newSigner(shop.Secret),
 	}
 	for i := range s.surface {
 		s.surface[i] = newBitset(n)
@@ -81,6 +87,7 @@ func NewSnapshot(shop *epilogue.Shop, version int64, offers []*epilogue.Offer, p
 		if budgets != nil && (o.Budget.Total > 0 || o.Budget.Daily > 0) {
 			e.budget = budgets.get(o.ID)
 		}
+		e.catsAny, e.catsNone = s.categoryIDs(o.Targeting.CartCategoriesAny), s.categoryIDs(o.Targeting.CartCategoriesNone)
 		s.all.set(i)
 		if o.Status == epilogue.StatusActive {
 			s.active.set(i)
@@ -111,6 +118,19 @@ func NewSnapshot(shop *epilogue.Shop, version int64, offers []*epilogue.Offer, p
 		}
 	}
 	return s
+}
+
+func (s *Snapshot) categoryIDs(names []string) []int32 {
+	var ids []int32
+	for _, c := range names {
+		id, ok := s.categories[c]
+		if !ok {
+			id = int32(len(s.categories))
+			s.categories[c] = id
+		}
+		ids = append(ids, id)
+	}
+	return ids
 }
 
 // Placement returns the shop's placement with the given id.

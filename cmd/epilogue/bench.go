@@ -2,10 +2,30 @@ package main
 
 import (
 	"context"
-	"errors"
+	"fmt"
 	"io"
+	"strings"
 )
 
 func runBench(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
-	return errors.New("not built yet")
+	usage := "usage: epilogue bench decide|ingest|learn|journeys [flags]   (--help after the name for its flags)"
+	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
+		fmt.Fprintln(stderr, usage)
+		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
+			return errHelp
+		}
+		return fmt.Errorf("bench needs a benchmark name")
+	}
+	switch args[0] {
+	case "decide":
+		return benchDecide(ctx, args[1:], env, stdout, stderr)
+	case "ingest":
+		return benchIngest(ctx, args[1:], env, stdout, stderr)
+	case "learn":
+		return benchLearn(ctx, args[1:], stdout, stderr)
+	case "journeys":
+		return benchJourneys(ctx, args[1:], env, stdout, stderr)
+	}
+	fmt.Fprintln(stderr, usage)
+	return fmt.Errorf("unknown benchmark %q", args[0])
 }

@@ -127,7 +127,8 @@ func evalLog(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	w.printf("%-32s %9.5f %8.4f %12.5f\n", "model (pairwise crosses)", rep.Test.LogLoss, rep.Test.AUC, rep.ProgressiveLogLoss)
 	w.printf("%-32s %9.5f %8.4f %12.5f\n", "logistic regression, no crosses", rep.NoCrosses.LogLoss, rep.NoCrosses.AUC, rep.NoCrosses.ProgressiveLogLoss)
 	w.printf("%-32s %9.5f %8s\n", "base rate of the training part", rep.Test.BaseLogLoss, "0.5")
-	w.printf("\nprior variance %g (no crosses: %g), chosen by progressive validation on the training part\n", rep.PriorVariance, rep.NoCrosses.PriorVariance)
+	w.printf("\nprior variance %g, crosses at %.3g of it (no crosses: %g), chosen by progressive validation on the training part\n",
+		rep.PriorVariance, rep.CrossValue*rep.CrossValue, rep.NoCrosses.PriorVariance)
 	w.printf("\ncalibration on the test part, by decile of prediction:\n%10s %10s %8s\n", "predicted", "observed", "rows")
 	for _, b := range rep.Test.Calibration {
 		w.printf("%10.5f %10.5f %8d\n", b.Predicted, b.Observed, b.N)

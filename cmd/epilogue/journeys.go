@@ -7,5 +7,9 @@ import (
 )
 
 func runJourneys(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
-	return errors.New("not built yet")
+	return errors.New("journeys are not built yet")
+}
+
+func benchJourneys(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
+	return errors.New("journeys are not built yet")
 }

@@ -1,0 +1,326 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime"
+	"runtime/pprof"
+	"slices"
+	"time"
+
+	"github.com/epiloguehq/epilogue"
+	"github.com/epiloguehq/epilogue/decide"
+	"github.com/epiloguehq/epilogue/internal/loadgen"
+	"github.com/epiloguehq/epilogue/store"
+)
+
+type decideReport struct {
+	Offers    int    `json:"offers"`
+	Customers int    `json:"customers"`
+	Scorer    string `json:"scorer"`
+	DB        string `json:"db"`
+	CPUs      int    `json:"cpus"`
+	InProcess struct {
+		DecisionsPerSecPerCore float64 `json:"decisions_per_sec_per_core"`
+		AllocsPerDecision      float64 `json:"allocs_per_decision"`
+		BytesPerDecision       float64 `json:"bytes_per_decision"`
+		// WithRecording counts the decision record's share too (encoding and writing it).
+		RecordedPerSecPerCore     float64 `json:"recorded_decisions_per_sec_per_core"`
+		RecordedAllocsPerDecision float64 `json:"recorded_allocs_per_decision"`
+		MeanEligible              float64 `json:"mean_eligible_candidates"`
+		OfferRate                 float64 `json:"share_with_offers"`
+	} `json:"in_process"`
+	HTTP struct {
+		Throughput        float64        `json:"decisions_per_sec"`
+		TrivialThroughput float64        `json:"trivial_per_sec"`
+		Ratio             float64        `json:"ratio"`
+		HalfLoad          loadgen.Result `json:"half_load"`
+		TrivialHalfLoad   loadgen.Result `json:"trivial_half_load"`
+		Saturation        []float64      `json:"saturation_runs"`
+		TrivialSaturation []float64      `json:"trivial_saturation_runs"`
+		P50Ms             float64        `json:"p50_ms"`
+		P99Ms             float64        `json:"p99_ms"`
+		TrivialP99Ms      float64        `json:"trivial_p99_ms"`
+	} `json:"http"`
+	Targets map[string]bool `json:"targets_met"`
+}
+
+func benchDecide(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
+	f := newFlags("bench decide", "bench decide [flags]", env, stderr)
+	nOffers := f.Int("offers", 1000, "active offers in the shop")
+	nCustomers := f.Int("customers", 100000, "customers with history")
+	dur := f.Duration("duration", 5*time.Second, "length of each measured run")
+	reps := f.Int("reps", 3, "runs per measurement (the median is reported)")
+	workers := f.Int("workers", 64, "concurrent HTTP clients at saturation")
+	scorerName := f.String("scorer", "prior", "scorer: prior or model")
+	dbURL := f.String("db", "", "database (default: a fresh SQLite file in a temporary directory)")
+	asJSON := f.Bool("json", false, "print one JSON document")
+	cpuProfile := f.String("cpuprofile", "", "write a CPU profile of the in-process runs to this file")
+	memProfile := f.String("memprofile", "", "write an allocation profile of the in-process runs to this file")
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	scorer, err := benchScorer(*scorerName)
+	if err != nil {
+		return err
+	}
+	progress := func(format string, a ...any) { fmt.Fprintf(stderr, "bench decide: "+format+"\n", a...) }
+	now := time.Now().UTC()
+	progress("building the scenario: %d offers, %d customers", *nOffers, *nCustomers)
+	sc := newScenario(1, *nOffers, *nCustomers, 20000, now)
+	url, cleanup, err := benchDB(*dbURL)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	db, err := store.Open(ctx, url)
+	if err != nil {
+		return err
+	}
+	if err := sc.seedStore(ctx, db); err != nil {
+		db.Close()
+		return err
+	}
+	db.Close()
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	a, err := openApp(ctx, appConfig{db: url, log: log, scorer: scorer})
+	if err != nil {
+		return err
+	}
+	sc.seedHistory(a.engine, now)
+	rep := &decideReport{Offers: *nOffers, Customers: *nCustomers, Scorer: a.engine.Scorer().Version(), DB: a.db.Dialect(), CPUs: runtime.NumCPU()}
+
+	// In process, one core: the engine alone (records dropped), then with recording.
+	bare := decide.New(decide.Config{Scorer: scorer, People: a.engine.People(), Budgets: a.engine.Budgets()})
+	bare.SetSnapshot(a.engine.Snapshot(sc.shop.ID))
+	progress("in process, one core, %d runs of %s", *reps, *dur)
+	if *memProfile != "" {
+		runtime.MemProfileRate = 1
+	}
+	if *cpuProfile != "" {
+		pf, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		pprof.StartCPUProfile(pf)
+		defer pf.Close()
+	}
+	rep.InProcess.DecisionsPerSecPerCore, rep.InProcess.MeanEligible, rep.InProcess.OfferRate = decideLoop(bare, sc, *dur, *reps)
+	rep.InProcess.AllocsPerDecision, rep.InProcess.BytesPerDecision = decideAllocs(bare, sc)
+	rep.InProcess.RecordedPerSecPerCore, _, _ = decideLoop(a.engine, sc, *dur, *reps)
+	rep.InProcess.RecordedAllocsPerDecision, _ = decideAllocs(a.engine, sc)
+	pprof.StopCPUProfile()
+	if *memProfile != "" {
+		pf, err := os.Create(*memProfile)
+		if err != nil {
+			return err
+		}
+		pprof.Lookup("allocs").WriteTo(pf, 0)
+		pf.Close()
+	}
+
+	// Over HTTP on loopback, next to a trivial JSON handler measured the same way.
+	serveCtx, stop := context.WithCancel(ctx)
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		stop()
+		return err
+	}
+	done := make(chan error, 1)
+	go func() { done <- a.serve(serveCtx, ln) }()
+	defer func() { stop(); <-done }()
+	trivial, closeTrivial, err := serveTrivial()
+	if err != nil {
+		return err
+	}
+	defer closeTrivial()
+	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: *workers * 2, MaxConnsPerHost: *workers * 2, DisableCompression: true}}
+	key := benchKey(ctx, a.db, sc.shop.ID)
+	decideURL := "http://" + ln.Addr().String() + "/v1/decisions"
+	post := func(url string) loadgen.Do {
+		return func(i int) error {
+			req, _ := http.NewRequest("POST", url, bytes.NewReader(sc.bodies[i%len(sc.bodies)]))
+			req.Header.Set("Authorization", "Bearer "+key)
+			req.Header.Set("Content-Type", "application/json")
+			res, err := client.Do(req)
+			if err != nil {
+				return err
+			}
+			io.Copy(io.Discard, res.Body)
+			res.Body.Close()
+			if res.StatusCode != 200 {
+				return fmt.Errorf("status %d", res.StatusCode)
+			}
+			return nil
+		}
+	}
+	progress("over HTTP: warming up")
+	loadgen.Saturate(ctx, time.Second, *workers, post(decideURL))
+	loadgen.Saturate(ctx, time.Second, *workers, post(trivial))
+	for r := 0; r < *reps; r++ {
+		progress("over HTTP: saturation run %d of %d (decisions, then trivial)", r+1, *reps)
+		d := loadgen.Saturate(ctx, *dur, *workers, post(decideURL))
+		if d.Errors > 0 {
+			return fmt.Errorf("decisions failed under load: %d errors, first: %s", d.Errors, d.FirstError)
+		}
+		t := loadgen.Saturate(ctx, *dur, *workers, post(trivial))
+		rep.HTTP.Saturation = append(rep.HTTP.Saturation, d.Throughput)
+		rep.HTTP.TrivialSaturation = append(rep.HTTP.TrivialSaturation, t.Throughput)
+	}
+	rep.HTTP.Throughput, rep.HTTP.TrivialThroughput = median(rep.HTTP.Saturation), median(rep.HTTP.TrivialSaturation)
+	rep.HTTP.Ratio = rep.HTTP.Throughput / rep.HTTP.TrivialThroughput
+	progress("over HTTP: latency at half load (%.0f/s)", rep.HTTP.Throughput/2)
+	rep.HTTP.HalfLoad = loadgen.Rate(ctx, *dur*2, rep.HTTP.Throughput/2, 512, post(decideURL))
+	rep.HTTP.TrivialHalfLoad = loadgen.Rate(ctx, *dur*2, rep.HTTP.TrivialThroughput/2, 512, post(trivial))
+	rep.HTTP.P50Ms = ms(rep.HTTP.HalfLoad.P50)
+	rep.HTTP.P99Ms = ms(rep.HTTP.HalfLoad.P99)
+	rep.HTTP.TrivialP99Ms = ms(rep.HTTP.TrivialHalfLoad.P99)
+	rep.Targets = map[string]bool{
+		"http_throughput_at_least_half_of_trivial": rep.HTTP.Ratio >= 0.5,
+		"p99_at_half_load_at_most_5ms":             rep.HTTP.P99Ms <= 5,
+		"at_most_50_allocs_per_decision":           rep.InProcess.AllocsPerDecision <= 50,
+	}
+	if *asJSON {
+		return json.NewEncoder(stdout).Encode(rep)
+	}
+	fmt.Fprintf(stdout, `epilogue bench decide — %d offers, %d customers, scorer %s, %s, %d CPUs
+in process (one core):   %8.0f decisions/s   %5.1f allocs and %6.0f bytes per decision
+  with recording:        %8.0f decisions/s   %5.1f allocs per decision
+  mean eligible offers:  %8.1f               share answered with offers: %.2f
+over HTTP (loopback, %d clients):
+  decisions:             %8.0f /s  (runs %v)
+  trivial JSON handler:  %8.0f /s  (runs %v)
+  ratio:                 %8.2f     (target >= 0.50)
+  at half load:          p50 %.2f ms, p99 %.2f ms (target p99 <= 5 ms); trivial p99 %.2f ms
+targets met: %v
+`, rep.Offers, rep.Customers, rep.Scorer, rep.DB, rep.CPUs,
+		rep.InProcess.DecisionsPerSecPerCore, rep.InProcess.AllocsPerDecision, rep.InProcess.BytesPerDecision,
+		rep.InProcess.RecordedPerSecPerCore, rep.InProcess.RecordedAllocsPerDecision,
+		rep.InProcess.MeanEligible, rep.InProcess.OfferRate, *workers,
+		rep.HTTP.Throughput, rounded(rep.HTTP.Saturation), rep.HTTP.TrivialThroughput, rounded(rep.HTTP.TrivialSaturation),
+		rep.HTTP.Ratio, rep.HTTP.P50Ms, rep.HTTP.P99Ms, rep.HTTP.TrivialP99Ms, rep.Targets)
+	return nil
+}
+
+// decideLoop runs decisions on one core for d, reps times, and returns the median rate with
+// the mean number of eligible candidates and the share of decisions that showed offers.
+func decideLoop(e *decide.Engine, sc *scenario, d time.Duration, reps int) (rate, eligible, withOffers float64) {
+	prev := runtime.GOMAXPROCS(1)
+	defer runtime.GOMAXPROCS(prev)
+	var rates []float64
+	var cands, shown, total int
+	for r := 0; r < reps; r++ {
+		n := 0
+		start := time.Now()
+		for time.Since(start) < d {
+			for k := 0; k < 100; k++ {
+				res, err := e.Decide(sc.shop.ID, sc.requests[(n+k)%len(sc.requests)], false)
+				if err != nil {
+					panic(err)
+				}
+				total++
+				cands += len(res.Decision.Candidates)
+				if len(res.Offers) > 0 {
+					shown++
+				}
+			}
+			n += 100
+		}
+		rates = append(rates, float64(n)/time.Since(start).Seconds())
+	}
+	return median(rates), float64(cands) / float64(total), float64(shown) / float64(total)
+}
+
+// decideAllocs measures heap allocations and bytes per decision.
+func decideAllocs(e *decide.Engine, sc *scenario) (allocs, bytes float64) {
+	prev := runtime.GOMAXPROCS(1)
+	defer runtime.GOMAXPROCS(prev)
+	const n = 20000
+	runtime.GC()
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	for i := 0; i < n; i++ {
+		e.Decide(sc.shop.ID, sc.requests[i%len(sc.requests)], false)
+	}
+	runtime.ReadMemStats(&after)
+	return float64(after.Mallocs-before.Mallocs) / n, float64(after.TotalAlloc-before.TotalAlloc) / n
+}
+
+// serveTrivial starts the baseline: a handler that parses the same request body and answers a
+// fixed JSON document.
+func serveTrivial() (string, func(), error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, err
+	}
+	fixed := []byte(`{"decision_id":"dec_trivial","arm":"policy","offers":[],"no_offer_reason":"none_eligible"}` + "\n")
+	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		var req epilogue.DecisionRequest
+		body, _ := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
+		if err := json.Unmarshal(body, &req); err != nil {
+			http.Error(w, err.Error(), 400)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(fixed)
+	})}
+	go srv.Serve(ln)
+	return "http://" + ln.Addr().String() + "/", func() { srv.Close() }, nil
+}
+
+// benchKey makes a publishable key for the benchmark shop: the browser's path.
+func benchKey(ctx context.Context, db *store.DB, shopID string) string {
+	k, plain := epilogue.NewKey(shopID, epilogue.KeyPublishable, time.Now().UTC())
+	if err := db.CreateKey(ctx, k); err != nil {
+		panic(err)
+	}
+	return plain
+}
+
+// benchDB returns the database URL to use: the given one, or a fresh SQLite file.
+func benchDB(url string) (string, func(), error) {
+	if url != "" {
+		return url, func() {}, nil
+	}
+	dir, err := os.MkdirTemp("", "epilogue-bench-")
+	if err != nil {
+		return "", nil, err
+	}
+	return "sqlite://" + filepath.Join(dir, "bench.db"), func() { os.RemoveAll(dir) }, nil
+}
+
+func median(xs []float64) float64 {
+	if len(xs) == 0 {
+		return 0
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	return s[len(s)/2]
+}
+
+func ms(d time.Duration) float64 { return float64(d.Microseconds()) / 1000 }
+
+func rounded(xs []float64) []int {
+	out := make([]int, len(xs))
+	for i, x := range xs {
+		out[i] = int(x + 0.5)
+	}
+	return out
+}
+
+// benchScorer returns the scorer a benchmark asks for.
+func benchScorer(name string) (decide.Scorer, error) {
+	switch name {
+	case "prior", "":
+		return decide.PriorScorer{}, nil
+	}
+	return nil, fmt.Errorf("--scorer must be prior or model, not %q", name)
+}
