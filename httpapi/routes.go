@@ -45,6 +45,12 @@ func (s *Server) routes(mux *http.ServeMux, extra func(*http.ServeMux, func(bool
 	handle("GET /v1/customers/{id}", secret(s.getCustomer))
 	handle("DELETE /v1/customers/{id}", secret(s.deleteCustomer))
 
+	// Orders, shipments and incoming webhooks.
+	// (orders routes go here)
+
+	// Journeys, templates, brand, loyalty, reviews, surveys and order timelines.
+	// (journeys routes go here)
+
 	if extra != nil {
 		extra(mux, s.authed)
 	}

@@ -57,6 +57,10 @@ type Config struct {
 	LogRequests bool
 	// Ready, when set, is asked by /readyz besides the database.
 	Ready func(ctx context.Context) error
+	// Orders serves orders, shipments and incoming webhooks (nil: those routes answer 503).
+	Orders OrderStore
+	// Journeys serves journeys, templates, loyalty, reviews and order timelines.
+	Journeys JourneyStore
 	// Extra lets other packages add routes (webhooks, pages) to the same mux.
 	Extra func(mux *http.ServeMux, authed func(secretOnly bool, h http.HandlerFunc) http.Handler)
 }
@@ -74,12 +78,15 @@ type Server struct {
 	keys        *keyCache
 	idem        *keyedLocks
 	handler     http.Handler
+	orders      OrderStore
+	journeys    JourneyStore
 }
 
 // New returns the API server.
 func New(c Config) *Server {
 	s := &Server{store: c.Store, engine: c.Engine, events: c.Events, clock: c.Clock, log: c.Log, metrics: c.Metrics,
-		logRequests: c.LogRequests, ready: c.Ready, keys: newKeyCache(c.Store, time.Minute), idem: newKeyedLocks()}
+		logRequests: c.LogRequests, ready: c.Ready, keys: newKeyCache(c.Store, time.Minute), idem: newKeyedLocks(),
+		orders: c.Orders, journeys: c.Journeys}
 	if s.clock == nil {
 		s.clock = epilogue.SystemClock{}
 	}

@@ -76,6 +76,14 @@ func openApp(ctx context.Context, c appConfig) (*app, error) {
 		return nil, fmt.Errorf("replaying events: %w", err)
 	}
 	c.log.Info("state loaded", "events_through_seq", a.eventSeq, "elapsed", time.Since(start).Round(time.Millisecond))
+	if err := a.wireOrders(); err != nil {
+		a.close()
+		return nil, err
+	}
+	if err := a.wireJourneys(); err != nil {
+		a.close()
+		return nil, err
+	}
 	a.api = httpapi.New(httpapi.Config{
 		Store: db, Engine: a.engine, Events: eventWriter{a.events}, Clock: c.clock, Log: c.log,
 		Metrics: a.metrics, LogRequests: c.logRequests,
