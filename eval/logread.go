@@ -1,0 +1,249 @@
+package eval
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"sort"
+
+	"github.com/epiloguehq/epilogue/learn"
+)
+
+// logScan is what the first pass learns: counts, times, the schema and whether the file is
+// already in time order.
+type logScan struct {
+	s               schema
+	header          []string
+	rows, positives int
+	sorted          bool
+	dropped         []string
+}
+
+const distinctSample = 10000
+
+func scanLog(ctx context.Context, opt LogOptions, pr *progress) (*logScan, error) {
+	f, err := os.Open(opt.Path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	t, err := openTable(f, opt.Path)
+	if err != nil {
+		return nil, err
+	}
+	sc := &logScan{header: t.header, sorted: true}
+	s := &sc.s
+	if s.label, err = t.column(opt.Label); err != nil {
+		return nil, err
+	}
+	s.time = -1
+	if opt.Time != "" {
+		if s.time, err = t.column(opt.Time); err != nil {
+			return nil, err
+		}
+		if s.time == s.label {
+			return nil, fmt.Errorf("the label and the time cannot be one column (%q)", opt.Label)
+		}
+	}
+	explicit := len(opt.Categorical)+len(opt.Numeric) > 0
+	used := map[int]string{s.label: "the label"}
+	if s.time >= 0 {
+		used[s.time] = "the time"
+	}
+	pick := func(names []string, role string) ([]int, error) {
+		var cols []int
+		for _, n := range names {
+			c, err := t.column(n)
+			if err != nil {
+				return nil, err
+			}
+			if r, ok := used[c]; ok {
+				return nil, fmt.Errorf("column %q is already %s; it cannot also be a %s feature", n, r, role)
+			}
+			used[c] = "a " + role + " feature"
+			cols = append(cols, c)
+		}
+		return cols, nil
+	}
+	if explicit {
+		if s.cat, err = pick(opt.Categorical, "categorical"); err != nil {
+			return nil, err
+		}
+		if s.num, err = pick(opt.Numeric, "numeric"); err != nil {
+			return nil, err
+		}
+	} else {
+		for c := range t.header {
+			if _, ok := used[c]; !ok {
+				s.cat = append(s.cat, c)
+			}
+		}
+	}
+	setFields(s, t.header)
+	var distinct []map[uint64]struct{}
+	if !explicit {
+		distinct = make([]map[uint64]struct{}, len(s.cat))
+		for i := range distinct {
+			distinct[i] = map[uint64]struct{}{}
+		}
+	}
+	base, raw := make([]uint64, s.bases()), make([]float32, len(s.num))
+	var last stamp
+	for {
+		rec, err := t.next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return nil, err
+		}
+		if sc.rows%1024 == 0 {
+			if err := ctx.Err(); err != nil {
+				return nil, err
+			}
+		}
+		pr.tick(sc.rows)
+		y, ts, err := s.parse(t, rec, base, raw)
+		if err != nil {
+			return nil, err
+		}
+		if y {
+			sc.positives++
+		}
+		if s.time >= 0 {
+			if sc.rows > 0 && ts.before(last) {
+				sc.sorted = false
+			}
+			last = ts
+		}
+		if distinct != nil && sc.rows < distinctSample {
+			for j := range s.cat {
+				distinct[j][base[j]] = struct{}{}
+			}
+		}
+		sc.rows++
+	}
+	if sc.rows == 0 {
+		return nil, &InputError{File: opt.Path, Line: t.line + 1, Msg: "no rows after the header"}
+	}
+	if distinct != nil && sc.rows >= 1000 {
+		n := min(sc.rows, distinctSample)
+		keep := s.cat[:0]
+		for j, c := range s.cat {
+			if float64(len(distinct[j])) > 0.9*float64(n) {
+				sc.dropped = append(sc.dropped, t.header[c])
+				continue
+			}
+			keep = append(keep, c)
+		}
+		s.cat = keep
+		setFields(s, t.header)
+	}
+	if s.bases() == 0 {
+		return nil, fmt.Errorf("%s: no feature columns", opt.Path)
+	}
+	return sc, nil
+}
+
+func setFields(s *schema, header []string) {
+	s.catField, s.numField, s.rawField = s.catField[:0], s.numField[:0], s.rawField[:0]
+	for _, c := range s.cat {
+		s.catField = append(s.catField, learn.Field("log_cat:"+header[c]))
+	}
+	for _, c := range s.num {
+		s.numField = append(s.numField, learn.Field("log_bucket:"+header[c]))
+		s.rawField = append(s.rawField, learn.Field("log_value:"+header[c]))
+	}
+}
+
+// streamLog runs the replay over a file already in time order, one row at a time.
+func streamLog(ctx context.Context, path string, s *schema, r *replay, pr *progress) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	t, err := openTable(f, path)
+	if err != nil {
+		return err
+	}
+	base, raw := make([]uint64, s.bases()), make([]float32, len(s.num))
+	for n := 0; ; n++ {
+		rec, err := t.next()
+		if err == io.EOF {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if n%1024 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		pr.tick(n)
+		y, _, err := s.parse(t, rec, base, raw)
+		if err != nil {
+			return err
+		}
+		r.step(y, base, raw)
+	}
+}
+
+// sortedLog reads the rows' features into memory, compactly, and replays them stably sorted
+// by time. Only a file out of time order pays for this; one in order streams.
+func sortedLog(ctx context.Context, path string, s *schema, rows int, r *replay, pr *progress) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	t, err := openTable(f, path)
+	if err != nil {
+		return err
+	}
+	nb, nr := s.bases(), len(s.num)
+	bases := make([]uint64, 0, rows*nb)
+	raws := make([]float32, 0, rows*nr)
+	labels := make([]bool, 0, rows)
+	times := make([]stamp, 0, rows)
+	base, raw := make([]uint64, nb), make([]float32, nr)
+	for n := 0; ; n++ {
+		rec, err := t.next()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			return err
+		}
+		if n%1024 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		pr.tick(n)
+		y, ts, err := s.parse(t, rec, base, raw)
+		if err != nil {
+			return err
+		}
+		bases, raws, labels, times = append(bases, base...), append(raws, raw...), append(labels, y), append(times, ts)
+	}
+	if len(labels) != rows {
+		return fmt.Errorf("%s changed while it was read", path)
+	}
+	order := make([]int, len(times))
+	for i := range order {
+		order[i] = i
+	}
+	sort.SliceStable(order, func(a, b int) bool { return times[order[a]].before(times[order[b]]) })
+	for n, i := range order {
+		if n%1024 == 0 {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+		}
+		r.step(labels[i], bases[i*nb:(i+1)*nb], raws[i*nr:(i+1)*nr])
+	}
+	return nil
+}
