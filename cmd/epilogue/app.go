@@ -28,6 +28,16 @@ type app struct {
 	log       *slog.Logger
 	clock     epilogue.Clock
 	eventSeq  int64
+	// background loops run while the app serves; each stops when its context ends.
+	background []func(ctx context.Context)
+	// closers run first at shutdown, newest first, before the writers flush and the database
+	// closes (a model snapshot, say).
+	closers []func()
+	// extraRoutes lets the wiring files add routes to the API.
+	extraRoutes []func(mux *http.ServeMux, authed func(secretOnly bool, h http.HandlerFunc) http.Handler)
+	// orders and journeys are the stores behind those endpoints (set by their wiring).
+	orders   httpapi.OrderStore
+	journeys httpapi.JourneyStore
 }
 
 type appConfig struct {
@@ -76,6 +86,10 @@ func openApp(ctx context.Context, c appConfig) (*app, error) {
 		return nil, fmt.Errorf("replaying events: %w", err)
 	}
 	c.log.Info("state loaded", "events_through_seq", a.eventSeq, "elapsed", time.Since(start).Round(time.Millisecond))
+	if err := a.wireLearning(c); err != nil {
+		a.close()
+		return nil, err
+	}
 	if err := a.wireOrders(); err != nil {
 		a.close()
 		return nil, err
@@ -86,7 +100,12 @@ func openApp(ctx context.Context, c appConfig) (*app, error) {
 	}
 	a.api = httpapi.New(httpapi.Config{
 		Store: db, Engine: a.engine, Events: eventWriter{a.events}, Clock: c.clock, Log: c.log,
-		Metrics: a.metrics, LogRequests: c.logRequests,
+		Metrics: a.metrics, LogRequests: c.logRequests, Orders: a.orders, Journeys: a.journeys,
+		Extra: func(mux *http.ServeMux, authed func(bool, http.HandlerFunc) http.Handler) {
+			for _, add := range a.extraRoutes {
+				add(mux, authed)
+			}
+		},
 	})
 	return a, nil
 }
@@ -130,6 +149,9 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	defer stopLoops()
 	go a.engine.Watch(loops, a.db, time.Second, func(err error) { a.log.Error("syncing snapshots", "err", err) })
 	go a.engine.Follow(loops, a.db, a.eventSeq, 500*time.Millisecond, func(err error) { a.log.Error("following events", "err", err) })
+	for _, loop := range a.background {
+		go loop(loops)
+	}
 
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
@@ -153,8 +175,12 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	return serveErr
 }
 
-// close flushes the writers and closes the database.
+// close runs the closers, flushes the writers and closes the database.
 func (a *app) close() {
+	for i := len(a.closers) - 1; i >= 0; i-- {
+		a.closers[i]()
+	}
+	a.closers = nil
 	a.decisions.Close()
 	a.events.Close()
 	if err := a.db.Close(); err != nil {
