@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"sync"
 	"time"
 
 	"github.com/epiloguehq/epilogue"
@@ -147,10 +148,19 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	}
 	loops, stopLoops := context.WithCancel(context.Background())
 	defer stopLoops()
-	go a.engine.Watch(loops, a.db, time.Second, func(err error) { a.log.Error("syncing snapshots", "err", err) })
-	go a.engine.Follow(loops, a.db, a.eventSeq, 500*time.Millisecond, func(err error) { a.log.Error("following events", "err", err) })
+	var running sync.WaitGroup
+	start := func(loop func(ctx context.Context)) {
+		running.Add(1)
+		go func() { defer running.Done(); loop(loops) }()
+	}
+	start(func(ctx context.Context) {
+		a.engine.Watch(ctx, a.db, time.Second, func(err error) { a.log.Error("syncing snapshots", "err", err) })
+	})
+	start(func(ctx context.Context) {
+		a.engine.Follow(ctx, a.db, a.eventSeq, 500*time.Millisecond, func(err error) { a.log.Error("following events", "err", err) })
+	})
 	for _, loop := range a.background {
-		go loop(loops)
+		start(loop)
 	}
 
 	errc := make(chan error, 1)
@@ -168,6 +178,7 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 		a.log.Warn("requests still running at shutdown", "err", err)
 	}
 	stopLoops()
+	running.Wait()
 	a.close()
 	if errors.Is(serveErr, http.ErrServerClosed) {
 		serveErr = nil
