@@ -10,24 +10,26 @@ import (
 
 // situation is the request as eligibility sees it, normalized once per decision.
 type situation struct {
-	now       time.Time
-	day       int64
-	elapsed   float64
-	surface   int
-	country   string
-	device    string
-	locale    string
-	payment   string
-	amount    epilogue.Amount
-	cart      []epilogue.CartItem
-	catIDs    []int32 // the cart's categories as the snapshot numbers them
-	attrs     map[string]string
-	profile   map[string]string
-	person    *person
-	hist      *epilogue.History
-	returning bool
-	consent   epilogue.Consent
-	dismissal time.Duration
+	now        time.Time
+	day        int64
+	elapsed    float64
+	surface    int
+	country    string
+	device     string
+	locale     string
+	payment    string
+	amount     epilogue.Amount
+	cart       []epilogue.CartItem
+	catIDs     []int32 // the cart's categories as the snapshot numbers them
+	cartMask   bitset  // offers selling something already in the cart
+	personMask bitset  // offers the customer has state for (or bought the product of)
+	attrs      map[string]string
+	profile    map[string]string
+	person     *person
+	hist       *epilogue.History
+	returning  bool
+	consent    epilogue.Consent
+	dismissal  time.Duration
 }
 
 var emptyHistory = &epilogue.History{}
@@ -59,9 +61,28 @@ func (s *situation) init(snap *Snapshot, pl *epilogue.Placement, req *epilogue.D
 		}
 	}
 	s.catIDs = x.catIDs
+	// Offers the cart already holds: marked once here instead of scanning the cart per offer.
+	x.cartMask = clearBits(x.cartMask, len(snap.offers))
+	for _, it := range req.Cart {
+		markProducts(x.cartMask, snap, it.ProductID)
+		markProducts(x.cartMask, snap, it.SKU)
+	}
+	s.cartMask = x.cartMask
 	if p := people.lookup(snap.Shop.ID, req.Customer.Key()); p != nil {
 		p.mu.Lock()
 		s.person, s.hist, s.consent, s.profile = p, p.hist, p.consent, p.attrs
+		// Offers this customer has a history with or bought the product of: only these need
+		// the customer's state checked.
+		x.personMask = clearBits(x.personMask, len(snap.offers))
+		for i := range p.offers {
+			if j := snap.index(p.offers[i].id); j >= 0 {
+				x.personMask.set(j)
+			}
+		}
+		for _, prod := range p.products {
+			markProducts(x.personMask, snap, prod)
+		}
+		s.personMask = x.personMask
 		prior := p.orders
 		if req.Transaction.ConfirmationRef != "" && contains(p.refs, req.Transaction.ConfirmationRef) {
 			prior-- // this very order was already recorded by an earlier placement
@@ -77,9 +98,30 @@ func (s *situation) init(snap *Snapshot, pl *epilogue.Placement, req *epilogue.D
 	}
 }
 
+// clearBits returns b resized to n offers and emptied.
+func clearBits(b bitset, n int) bitset {
+	w := (n + 63) / 64
+	if cap(b) < w {
+		return make(bitset, w)
+	}
+	b = b[:w]
+	clear(b)
+	return b
+}
+
+func markProducts(b bitset, snap *Snapshot, product string) {
+	if product == "" {
+		return
+	}
+	for _, i := range snap.byProduct[product] {
+		b.set(int(i))
+	}
+}
+
 // reason returns why an offer that passed the index prefilter may not be shown, or rNone.
 // The caller holds the customer's lock.
-func (s *situation) reason(e *entry) reason {
+func (s *situation) reason(snap *Snapshot, i int) reason {
+	e := &snap.offers[i]
 	o := e.o
 	if sc := o.Schedule; (sc.Start != nil && s.now.Before(*sc.Start)) || (sc.End != nil && !s.now.Before(*sc.End)) {
 		return rOutOfSchedule
@@ -95,12 +137,10 @@ func (s *situation) reason(e *entry) reason {
 			return r
 		}
 	}
-	for _, it := range s.cart {
-		if (o.ProductID != "" && (it.ProductID == o.ProductID || it.SKU == o.ProductID)) || (o.Action.SKU != "" && it.SKU == o.Action.SKU) {
-			return rPurchased
-		}
+	if s.cartMask.has(i) {
+		return rPurchased
 	}
-	if s.person != nil { // the caller holds s.person.mu
+	if s.person != nil && s.personMask.has(i) { // the caller holds s.person.mu
 		return s.person.reason(o, s.now, s.dismissal)
 	}
 	return rNone
@@ -119,8 +159,10 @@ func (s *situation) fullReason(snap *Snapshot, i int) reason {
 		return rCountries
 	case len(t.Devices) > 0 && !contains(t.Devices, s.device):
 		return rDevices
+	case len(e.catsAny) > 0 && !anyID(e.catsAny, s.catIDs):
+		return rCategoriesAny
 	}
-	return s.reason(e)
+	return s.reason(snap, i)
 }
 
 // targeting returns the first targeting rule the request fails (countries and devices are
@@ -138,9 +180,6 @@ func (s *situation) targeting(e *entry) reason {
 	}
 	if t.MaxAmount > 0 && s.amount > t.MaxAmount {
 		return rMaxAmount
-	}
-	if len(e.catsAny) > 0 && !anyID(e.catsAny, s.catIDs) {
-		return rCategoriesAny
 	}
 	if len(e.catsNone) > 0 && anyID(e.catsNone, s.catIDs) {
 		return rCategoriesNone

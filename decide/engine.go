@@ -115,17 +115,19 @@ type Shown struct {
 
 // scratch is per-call working memory, pooled so a decision allocates little.
 type scratch struct {
-	mask, tmp bitset
-	cands     []int32
-	offers    []*epilogue.Offer
-	est       []epilogue.Estimate
-	sample    []float64
-	order     []int
-	tally     tally
-	catIDs    []int32
-	groups    []string
-	moment    epilogue.Moment
-	sit       situation
+	mask, tmp  bitset
+	cartMask   bitset
+	personMask bitset
+	cands      []int32
+	offers     []*epilogue.Offer
+	est        []epilogue.Estimate
+	sample     []float64
+	order      []int
+	tally      tally
+	catIDs     []int32
+	groups     []string
+	moment     epilogue.Moment
+	sit        situation
 }
 
 // recordedScored is how many scored-but-not-chosen candidates a decision record keeps: enough
@@ -147,7 +149,7 @@ func (e *Engine) Decide(shopID string, req *epilogue.DecisionRequest, explain bo
 	now := e.clock.Now()
 	sc := e.scorer.Load().Scorer
 	d := &epilogue.Decision{
-		ID:              newDecisionID(),
+		ID:              newDecisionID(now),
 		ShopID:          shopID,
 		PlacementID:     pl.ID,
 		Surface:         pl.Surface,
@@ -209,6 +211,14 @@ func (e *Engine) choose(snap *Snapshot, pl *epilogue.Placement, req *epilogue.De
 	x.tmp = orInto(x.tmp[:0], snap.anyDevice, snap.device[sit.device])
 	t[rDevices] += int32(andNotCount(x.mask, x.tmp))
 	and(x.mask, x.tmp)
+	x.tmp = append(x.tmp[:0], snap.anyCat...)
+	for _, c := range sit.catIDs {
+		if int(c) < len(snap.cat) {
+			x.tmp.orIn(snap.cat[c])
+		}
+	}
+	t[rCategoriesAny] += int32(andNotCount(x.mask, x.tmp))
+	and(x.mask, x.tmp)
 
 	x.cands, x.offers = x.cands[:0], x.offers[:0]
 	if sit.person != nil {
@@ -222,7 +232,7 @@ func (e *Engine) choose(snap *Snapshot, pl *epilogue.Placement, req *epilogue.De
 			if i >= n {
 				break
 			}
-			if r := sit.reason(&snap.offers[i]); r != rNone {
+			if r := sit.reason(snap, i); r != rNone {
 				t[r]++
 				continue
 			}
@@ -393,21 +403,22 @@ func mix64(h uint64) uint64 {
 	return h
 }
 
-// newDecisionID returns "dec_" and 20 random base-36 characters. Decision ids need to be unique,
-// not secret (tokens are signed), so the fast runtime generator does.
-func newDecisionID() string {
+// newDecisionID returns "dec_" and 20 base-36 characters: 9 of the time in milliseconds, so
+// ids sort by creation and land at the end of the store's index instead of all over it, then 11
+// random ones. Decision ids must be unique, not secret (tokens are signed).
+func newDecisionID(now time.Time) string {
 	const alphabet = "0123456789abcdefghijklmnopqrstuvwxyz"
 	var b [24]byte
 	copy(b[:], epilogue.PrefixDecision)
-	r1, r2 := rand.Uint64(), rand.Uint64()
-	for i := 4; i < 24; i++ {
-		if i < 14 {
-			b[i] = alphabet[r1%36]
-			r1 /= 36
-		} else {
-			b[i] = alphabet[r2%36]
-			r2 /= 36
-		}
+	ms := uint64(now.UnixMilli())
+	for i := 12; i >= 4; i-- {
+		b[i] = alphabet[ms%36]
+		ms /= 36
+	}
+	r := rand.Uint64()
+	for i := 13; i < 24; i++ {
+		b[i] = alphabet[r%36]
+		r /= 36
 	}
 	return string(b[:])
 }

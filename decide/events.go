@@ -1,7 +1,6 @@
 package decide
 
 import (
-	"sort"
 	"time"
 
 	"github.com/epiloguehq/epilogue"
@@ -104,8 +103,7 @@ func (e *Engine) apply(ev *epilogue.Event) {
 
 // offer returns the live offer with the given id, or nil.
 func (s *Snapshot) offer(id string) *epilogue.Offer {
-	i := sort.Search(len(s.offers), func(i int) bool { return s.offers[i].o.ID >= id }) // sorted by id
-	if i < len(s.offers) && s.offers[i].o.ID == id {
+	if i := s.index(id); i >= 0 {
 		return s.offers[i].o
 	}
 	return nil

@@ -250,10 +250,7 @@ func (x *person) reason(o *epilogue.Offer, now time.Time, dismissal time.Duratio
 		}
 		break
 	}
-	if o.ProductID != "" && contains(x.products, o.ProductID) {
-		return rPurchased
-	}
-	if o.Action.SKU != "" && contains(x.products, o.Action.SKU) {
+	if (o.ProductID != "" && contains(x.products, o.ProductID)) || (o.Action.SKU != "" && contains(x.products, o.Action.SKU)) {
 		return rPurchased
 	}
 	return rNone

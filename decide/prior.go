@@ -9,9 +9,20 @@ type PriorScorer struct{}
 // priorEngage is a prior p(engage | shown) per offer kind, from published post-purchase
 // benchmarks: partner offers on thank-you pages are engaged with by a few percent of buyers,
 // surveys more often, payment options and content less.
-var priorEngage = map[string]float64{
-	epilogue.KindUpsell: 0.04, epilogue.KindCrossSell: 0.035, epilogue.KindPartner: 0.03,
-	epilogue.KindPayment: 0.02, epilogue.KindSurvey: 0.08, epilogue.KindLoyalty: 0.05, epilogue.KindContent: 0.02,
+func priorEngage(kind string) float64 {
+	switch kind {
+	case epilogue.KindUpsell:
+		return 0.04
+	case epilogue.KindCrossSell:
+		return 0.035
+	case epilogue.KindPartner:
+		return 0.03
+	case epilogue.KindSurvey:
+		return 0.08
+	case epilogue.KindLoyalty:
+		return 0.05
+	}
+	return 0.02 // payment options and content
 }
 
 // priorConvertGivenEngage is a prior p(convert | engaged).
@@ -20,7 +31,7 @@ const priorConvertGivenEngage = 0.15
 // Score fills each estimate from the priors, scaled by priority (each point is worth 5%).
 func (PriorScorer) Score(_ *epilogue.Moment, offers []*epilogue.Offer, out []epilogue.Estimate) {
 	for i, o := range offers {
-		pe := priorEngage[o.Kind] * (1 + 0.05*float64(o.Priority))
+		pe := priorEngage(o.Kind) * (1 + 0.05*float64(o.Priority))
 		pe = min(max(pe, 0.0001), 0.9)
 		pc := pe * priorConvertGivenEngage
 		out[i] = epilogue.Estimate{PEngage: pe, PConvert: pc, Value: o.ValueOf(pe, pc)}

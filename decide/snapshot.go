@@ -28,7 +28,12 @@ type Snapshot struct {
 	country    map[string]bitset
 	anyDevice  bitset
 	device     map[string]bitset
+	anyCat     bitset   // offers without cart_categories_any
+	cat        []bitset // by category number: offers whose cart_categories_any names it
 	all        bitset
+	// byProduct lists the offers that sell a product (by product id and by sku), so what a
+	// customer bought or has in the cart maps to offers without scanning them all.
+	byProduct map[string][]int32
 }
 
 var surfaceNames = [...]string{epilogue.SurfaceCart, epilogue.SurfacePayment, epilogue.SurfaceUpsell,
@@ -67,6 +72,8 @@ func NewSnapshot(shop *epilogue.Shop, version int64, offers []*epilogue.Offer, p
 		country:    map[string]bitset{},
 		anyDevice:  newBitset(n),
 		device:     map[string]bitset{},
+		anyCat:     newBitset(n),
+		byProduct:  map[string][]int32{},
 		all:        newBitset(n),
 		categories: map[string]int32{},
 		signer:     newSigner(shop.Secret),
@@ -89,6 +96,20 @@ func NewSnapshot(shop *epilogue.Shop, version int64, offers []*epilogue.Offer, p
 		}
 		e.catsAny, e.catsNone = s.categoryIDs(o.Targeting.CartCategoriesAny), s.categoryIDs(o.Targeting.CartCategoriesNone)
 		s.all.set(i)
+		if len(e.catsAny) == 0 {
+			s.anyCat.set(i)
+		}
+		for _, c := range e.catsAny {
+			for int(c) >= len(s.cat) {
+				s.cat = append(s.cat, newBitset(n))
+			}
+			s.cat[c].set(i)
+		}
+		for _, p := range []string{o.ProductID, o.Action.SKU} {
+			if p != "" && (len(s.byProduct[p]) == 0 || s.byProduct[p][len(s.byProduct[p])-1] != int32(i)) {
+				s.byProduct[p] = append(s.byProduct[p], int32(i))
+			}
+		}
 		if o.Status == epilogue.StatusActive {
 			s.active.set(i)
 		}
@@ -118,6 +139,15 @@ func NewSnapshot(shop *epilogue.Shop, version int64, offers []*epilogue.Offer, p
 		}
 	}
 	return s
+}
+
+// index returns the position of the live offer with the given id, or -1.
+func (s *Snapshot) index(id string) int {
+	i := sort.Search(len(s.offers), func(i int) bool { return s.offers[i].o.ID >= id }) // sorted by id
+	if i < len(s.offers) && s.offers[i].o.ID == id {
+		return i
+	}
+	return -1
 }
 
 func (s *Snapshot) categoryIDs(names []string) []int32 {

@@ -64,6 +64,7 @@ func benchDecide(ctx context.Context, args []string, env func(string) string, st
 	dbURL := f.String("db", "", "database (default: a fresh SQLite file in a temporary directory)")
 	asJSON := f.Bool("json", false, "print one JSON document")
 	cpuProfile := f.String("cpuprofile", "", "write a CPU profile of the in-process runs to this file")
+	httpProfile := f.String("httpprofile", "", "write a CPU profile of the first HTTP saturation run of decisions to this file")
 	memProfile := f.String("memprofile", "", "write an allocation profile of the in-process runs to this file")
 	if err := f.parse(args); err != nil {
 		return err
@@ -167,7 +168,16 @@ func benchDecide(ctx context.Context, args []string, env func(string) string, st
 	loadgen.Saturate(ctx, time.Second, *workers, post(trivial))
 	for r := 0; r < *reps; r++ {
 		progress("over HTTP: saturation run %d of %d (decisions, then trivial)", r+1, *reps)
+		if r == 0 && *httpProfile != "" {
+			pf, err := os.Create(*httpProfile)
+			if err != nil {
+				return err
+			}
+			pprof.StartCPUProfile(pf)
+			defer pf.Close()
+		}
 		d := loadgen.Saturate(ctx, *dur, *workers, post(decideURL))
+		pprof.StopCPUProfile()
 		if d.Errors > 0 {
 			return fmt.Errorf("decisions failed under load: %d errors, first: %s", d.Errors, d.FirstError)
 		}
@@ -178,8 +188,8 @@ func benchDecide(ctx context.Context, args []string, env func(string) string, st
 	rep.HTTP.Throughput, rep.HTTP.TrivialThroughput = median(rep.HTTP.Saturation), median(rep.HTTP.TrivialSaturation)
 	rep.HTTP.Ratio = rep.HTTP.Throughput / rep.HTTP.TrivialThroughput
 	progress("over HTTP: latency at half load (%.0f/s)", rep.HTTP.Throughput/2)
-	rep.HTTP.HalfLoad = loadgen.Rate(ctx, *dur*2, rep.HTTP.Throughput/2, 512, post(decideURL))
-	rep.HTTP.TrivialHalfLoad = loadgen.Rate(ctx, *dur*2, rep.HTTP.TrivialThroughput/2, 512, post(trivial))
+	rep.HTTP.HalfLoad = loadgen.Rate(ctx, *dur*2, rep.HTTP.Throughput/2, *workers, post(decideURL))
+	rep.HTTP.TrivialHalfLoad = loadgen.Rate(ctx, *dur*2, rep.HTTP.TrivialThroughput/2, *workers, post(trivial))
 	rep.HTTP.P50Ms = ms(rep.HTTP.HalfLoad.P50)
 	rep.HTTP.P99Ms = ms(rep.HTTP.HalfLoad.P99)
 	rep.HTTP.TrivialP99Ms = ms(rep.HTTP.TrivialHalfLoad.P99)

@@ -83,28 +83,33 @@ func Saturate(ctx context.Context, d time.Duration, workers int, do Do) Result {
 	return rec.result(time.Since(start))
 }
 
-// Rate sends requests on a fixed schedule of rps per second for d (an open loop), with at most
-// maxInFlight outstanding. Latency counts from when a request was due, not when it was sent, so
-// a stalled server cannot hide its queueing (no coordinated omission).
+// Rate sends requests on a fixed schedule of rps per second for d (an open loop) from a pool
+// of workers (at most maxInFlight outstanding). Latency counts from when a request was due, not
+// when it was sent, so a stalled server cannot hide its queueing (no coordinated omission).
 func Rate(ctx context.Context, d time.Duration, rps float64, maxInFlight int, do Do) Result {
 	var rec recorder
-	interval := time.Duration(float64(time.Second) / rps)
-	n := int(d.Seconds() * rps)
-	sem := make(chan struct{}, maxInFlight)
+	interval := float64(time.Second) / rps
+	n := int64(d.Seconds() * rps)
+	var next atomic.Int64
 	start := time.Now()
 	var wg sync.WaitGroup
-	for i := 0; i < n && ctx.Err() == nil; i++ {
-		due := start.Add(time.Duration(i) * interval)
-		if wait := time.Until(due); wait > 0 {
-			time.Sleep(wait)
-		}
-		sem <- struct{}{}
+	for w := 0; w < maxInFlight; w++ {
 		wg.Add(1)
-		go func(i int, due time.Time) {
-			defer func() { <-sem; wg.Done() }()
-			err := do(i)
-			rec.add(time.Since(due), err)
-		}(i, due)
+		go func() {
+			defer wg.Done()
+			for ctx.Err() == nil {
+				i := next.Add(1) - 1
+				if i >= n {
+					return
+				}
+				due := start.Add(time.Duration(float64(i) * interval))
+				if wait := time.Until(due); wait > 0 {
+					time.Sleep(wait)
+				}
+				err := do(int(i))
+				rec.add(time.Since(due), err)
+			}
+		}()
 	}
 	wg.Wait()
 	return rec.result(time.Since(start))
