@@ -4,8 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"strconv"
 	"errors"
+	"strconv"
 	"time"
 
 	"github.com/epiloguehq/epilogue"
