@@ -1,0 +1,78 @@
+package epilogue
+
+import (
+	"encoding/json"
+	"reflect"
+	"testing"
+)
+
+func decodeRequest(t *testing.T, js string) *DecisionRequest {
+	t.Helper()
+	var r DecisionRequest
+	if err := json.Unmarshal([]byte(js), &r); err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Normalize(); err != nil {
+		t.Fatal(err)
+	}
+	return &r
+}
+
+// Both request forms of the same request must be treated the same.
+func TestFlatAndStructuredFormsAgree(t *testing.T) {
+	structured := decodeRequest(t, `{"placement":"confirmation","transaction":{"confirmationref":"1001","amount":"499.00","currency":"USD"},"customer":{"email":"Ana@Example.com","attributes":{"loyalty_tier":"gold"}},"cart":[{"sku":"X1","category":"Coffee Machines","price":"499.00","quantity":1}],"context":{"device":"mobile","country":"us"}}`)
+	flat := decodeRequest(t, `{"placement":"confirmation","attributes":{"email":" ana@example.com ","firstname":"Ana","billingzipcode":"10001","confirmationref":"1001","amount":"499.00","currency":"USD","country":"US","device":"Mobile","loyalty_tier":"gold","cartitems":"[{\"sku\":\"X1\",\"category\":\"coffee machines\",\"price\":\"499.00\",\"quantity\":1}]"}}`)
+	if !reflect.DeepEqual(structured, flat) {
+		a, _ := json.Marshal(structured)
+		b, _ := json.Marshal(flat)
+		t.Fatalf("forms differ:\n%s\n%s", a, b)
+	}
+	if flat.Customer.Email != "" || flat.Customer.EmailSHA256 != EmailSHA256("ana@example.com") {
+		t.Fatalf("email not hashed and dropped: %+v", flat.Customer)
+	}
+	if _, kept := flat.Customer.Attributes["firstname"]; kept {
+		t.Fatal("personal flat attribute kept")
+	}
+}
+
+func TestNormalizeNamesTheField(t *testing.T) {
+	for js, field := range map[string]string{
+		`{}`: "placement",
+		`{"placement":"p","customer":{"email":"nope"}}`:                    "customer.email",
+		`{"placement":"p","customer":{"email_sha256":"abc"}}`:              "customer.email_sha256",
+		`{"placement":"p","transaction":{"currency":"usd"}}`:               "transaction.currency",
+		`{"placement":"p","context":{"country":"USA"}}`:                    "context.country",
+		`{"placement":"p","context":{"device":"fridge"}}`:                  "context.device",
+		`{"placement":"p","cart":[{"sku":"a"},{"sku":"b","quantity":-1}]}`: "cart[1].quantity",
+		`{"placement":"p","attributes":{"amount":"-3"}}`:                   "attributes.amount",
+		`{"placement":"p","attributes":{"cartitems":"nope"}}`:              "attributes.cartitems",
+		`{"placement":"p","attributes":{"x":[1]}}`:                         "attributes.x",
+		`{"placement":"p","customer":{"type":"vip"}}`:                      "customer.type",
+	} {
+		var r DecisionRequest
+		if err := json.Unmarshal([]byte(js), &r); err != nil {
+			t.Fatal(err)
+		}
+		err := r.Normalize()
+		e, ok := err.(*Error)
+		if !ok || e.Code != EInvalid || e.Field != field {
+			t.Errorf("%s: got %v, want field %s", js, err, field)
+		}
+	}
+}
+
+func TestOffersDefaultsAndValidation(t *testing.T) {
+	var o Offer
+	json.Unmarshal([]byte(`{"kind":"partner","title":"T","action":{"type":"link","url":"https://x.example"},"payout":{"model":"cpc","amount":"0.40"},"targeting":{"countries":["us"],"cart_categories_any":["Mugs "]}}`), &o)
+	o.Defaults("EUR")
+	if err := o.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if o.Status != StatusActive || o.Payout.Currency != "EUR" || o.CTA == "" || o.Targeting.Countries[0] != "US" || o.Targeting.CartCategoriesAny[0] != "mugs" {
+		t.Fatalf("defaults: %+v", o)
+	}
+	o.Payout.Amount = 0
+	if err := o.Validate(); err == nil || err.(*Error).Field != "payout.amount" {
+		t.Fatalf("cpc without amount: %v", err)
+	}
+}
