@@ -1,6 +1,7 @@
 package decide
 
 import (
+	"context"
 	"hash/maphash"
 	"sync"
 	"time"
@@ -178,13 +179,48 @@ func (p *People) Purchased(shopID, customerKey, ref string, items []epilogue.Car
 	x.rebuildHistory()
 }
 
-// SetProfile records a customer's consent and first-party attributes from their profile.
+// SetProfile records a customer's consent and first-party attributes from their profile, under
+// their id and under their email hash: a request may name the customer either way.
 func (p *People) SetProfile(shopID string, c *epilogue.Customer) {
-	x := p.get(shopID, c.Key())
-	x.mu.Lock()
-	x.consent = c.Consent
-	x.attrs = c.Attributes
-	x.mu.Unlock()
+	keys := []string{"id:" + c.ID}
+	if c.EmailSHA256 != "" {
+		keys = append(keys, "em:"+c.EmailSHA256)
+	}
+	for _, k := range keys {
+		x := p.get(shopID, k)
+		x.mu.Lock()
+		x.consent = c.Consent
+		x.attrs = c.Attributes
+		x.mu.Unlock()
+	}
+}
+
+// CustomerSource pages through stored customer profiles.
+type CustomerSource interface {
+	CustomersAfter(ctx context.Context, afterSeq int64, limit int) ([]*epilogue.Customer, int64, error)
+}
+
+// LoadProfiles loads the consent and attributes of every stored customer who has any, so
+// decisions read them from memory. It returns how many it loaded.
+func (p *People) LoadProfiles(ctx context.Context, src CustomerSource) (int, error) {
+	n := 0
+	var seq int64
+	for {
+		cs, last, err := src.CustomersAfter(ctx, seq, 5000)
+		if err != nil {
+			return n, err
+		}
+		for _, c := range cs {
+			if c.ErasedAt == nil && (len(c.Attributes) > 0 || c.Consent != (epilogue.Consent{})) {
+				p.SetProfile(c.ShopID, c)
+				n++
+			}
+		}
+		if len(cs) < 5000 {
+			return n, nil
+		}
+		seq = last
+	}
 }
 
 func (x *person) offer(id string) *offerState {

@@ -128,3 +128,36 @@ func scanCustomer(r scanner, shopID string) (*epilogue.Customer, error) {
 	c.CreatedAt, c.UpdatedAt = fromMicros(created), fromMicros(updated)
 	return &c, nil
 }
+
+// CustomersAfter returns up to limit (default 1000) customers of every shop after seq afterSeq,
+// in creation order, and the seq of the last one: how a starting server loads the consent and
+// attributes that decisions read from memory.
+func (db *DB) CustomersAfter(ctx context.Context, afterSeq int64, limit int) ([]*epilogue.Customer, int64, error) {
+	rows, err := db.read.QueryContext(ctx, db.q.get("CustomersAfter"), afterSeq, logLimit(limit))
+	if err != nil {
+		return nil, afterSeq, wrap("CustomersAfter", err)
+	}
+	defer rows.Close()
+	cs := []*epilogue.Customer{}
+	last := afterSeq
+	for rows.Next() {
+		var seq int64
+		var shopID string
+		c, err := scanCustomer(prefixScanner{rows, []any{&seq, &shopID}}, "")
+		if err != nil {
+			return nil, afterSeq, wrap("CustomersAfter", err)
+		}
+		c.ShopID, last = shopID, seq
+		cs = append(cs, c)
+	}
+	return cs, last, wrap("CustomersAfter", rows.Err())
+}
+
+// prefixScanner scans leading columns into extra destinations before the ones a shared scan
+// function asks for.
+type prefixScanner struct {
+	r     scanner
+	extra []any
+}
+
+func (p prefixScanner) Scan(dest ...any) error { return p.r.Scan(append(p.extra, dest...)...) }

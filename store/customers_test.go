@@ -164,3 +164,23 @@ func TestEraseCustomerWithoutEmail(t *testing.T) {
 		}
 	})
 }
+
+func TestCustomersAfterPagesEveryShop(t *testing.T) {
+	each(t, func(t *testing.T, db *store.DB) {
+		for _, s := range []string{"a", "b"} {
+			must(t, db.CreateShop(ctx, &epilogue.Shop{ID: s, CreatedAt: t0}))
+		}
+		yes := true
+		must(t, db.UpsertCustomer(ctx, &epilogue.Customer{ShopID: "a", ID: "c1", Attributes: map[string]string{"tier": "gold"}, Consent: epilogue.Consent{Partners: &yes}, CreatedAt: t0, UpdatedAt: t0}))
+		must(t, db.UpsertCustomer(ctx, &epilogue.Customer{ShopID: "b", ID: "c1", Attributes: map[string]string{}, CreatedAt: t0, UpdatedAt: t0}))
+		must(t, db.UpsertCustomer(ctx, &epilogue.Customer{ShopID: "a", ID: "c2", Attributes: map[string]string{}, CreatedAt: t0, UpdatedAt: t0}))
+		first, seq, err := db.CustomersAfter(ctx, 0, 2)
+		must(t, err)
+		rest, _, err := db.CustomersAfter(ctx, seq, 2)
+		must(t, err)
+		if len(first) != 2 || len(rest) != 1 || first[0].ShopID != "a" || first[1].ShopID != "b" || rest[0].ID != "c2" ||
+			first[0].Attributes["tier"] != "gold" || first[0].Consent.Partners == nil {
+			t.Fatalf("pages: %+v %+v", first, rest)
+		}
+	})
+}

@@ -348,6 +348,12 @@ func TestCustomersPutAndErase(t *testing.T) {
 	}
 	tok := e.call("POST", "/v1/decisions", e.a.sk, structuredRequest).must(t, 200).str("offers", "0", "token")
 	e.call("POST", "/v1/events", e.a.sk, fmt.Sprintf(`{"events":[{"id":"i1","type":"impression","token":%q}]}`, tok)).must(t, 200)
+	// The profile survives a restart: it is loaded into memory at start.
+	e.stop()
+	e.start()
+	if r := e.call("POST", "/v1/decisions", e.a.sk, req).must(t, 200); r.str("candidates", "0", "verdict") != "chosen" {
+		t.Fatalf("profile attributes lost in a restart: %s", r.raw)
+	}
 	d := e.call("DELETE", "/v1/customers/cust_42", e.a.sk, nil).must(t, 200)
 	if d.get("erased") != true {
 		t.Fatalf("erase: %s", d.raw)

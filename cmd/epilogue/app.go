@@ -86,7 +86,12 @@ func openApp(ctx context.Context, c appConfig) (*app, error) {
 		a.close()
 		return nil, fmt.Errorf("replaying events: %w", err)
 	}
-	c.log.Info("state loaded", "events_through_seq", a.eventSeq, "elapsed", time.Since(start).Round(time.Millisecond))
+	profiles, err := a.engine.People().LoadProfiles(ctx, db)
+	if err != nil {
+		a.close()
+		return nil, fmt.Errorf("loading customer profiles: %w", err)
+	}
+	c.log.Info("state loaded", "events_through_seq", a.eventSeq, "profiles", profiles, "elapsed", time.Since(start).Round(time.Millisecond))
 	if err := a.wireLearning(c); err != nil {
 		a.close()
 		return nil, err

@@ -12,3 +12,6 @@ SELECT id, data, erased_at, created_at, updated_at FROM customers WHERE shop_id 
 
 -- name: EraseCustomer
 UPDATE customers SET email_sha256 = '', data = ?, erased_at = ?, updated_at = ? WHERE shop_id = ? AND id = ?;
+
+-- name: CustomersAfter
+SELECT seq, shop_id, id, data, erased_at, created_at, updated_at FROM customers WHERE seq > ? ORDER BY seq LIMIT ?;
