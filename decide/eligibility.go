@@ -30,6 +30,8 @@ type situation struct {
 	returning  bool
 	consent    epilogue.Consent
 	dismissal  time.Duration
+	// attentionSpent: the customer's attention budget allows no partner offer now.
+	attentionSpent bool
 }
 
 var emptyHistory = &epilogue.History{}
@@ -131,6 +133,9 @@ func (s *situation) reason(snap *Snapshot, i int) reason {
 	}
 	if !s.consents(o) {
 		return rNoConsent
+	}
+	if s.attentionSpent && o.Kind == epilogue.KindPartner {
+		return rAttention
 	}
 	if e.budget != nil {
 		if r := e.budget.check(o, s.day, s.elapsed); r != rNone {

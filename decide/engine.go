@@ -25,6 +25,14 @@ type Recorder interface {
 	Record(d *epilogue.Decision)
 }
 
+// Attention is the per-customer attention budget that marketing messages and on-page partner
+// offers share: a partner offer is shown only while the customer's budget allows, and each
+// partner-offer impression spends from it.
+type Attention interface {
+	Allows(shopID, customerKey string, now time.Time) bool
+	Spend(shopID, customerKey string, at time.Time)
+}
+
 // Engine answers decision requests. It is safe for concurrent use.
 type Engine struct {
 	clock    epilogue.Clock
@@ -37,7 +45,10 @@ type Engine struct {
 	tokenTTL time.Duration
 	observe  func(arm, outcome string)
 	local    recentSet
+	attn     atomic.Pointer[attentionBox]
 }
+
+type attentionBox struct{ Attention }
 
 type scorerBox struct{ Scorer }
 
@@ -70,6 +81,22 @@ func New(c Config) *Engine {
 	e.SetScorer(c.Scorer)
 	e.scratch.New = func() any { return new(scratch) }
 	return e
+}
+
+// SetAttention installs the attention budget partner offers are held to (nil: none).
+func (e *Engine) SetAttention(a Attention) {
+	if a == nil {
+		e.attn.Store(nil)
+		return
+	}
+	e.attn.Store(&attentionBox{a})
+}
+
+func (e *Engine) attention() Attention {
+	if b := e.attn.Load(); b != nil {
+		return b.Attention
+	}
+	return nil
 }
 
 // SetScorer swaps the scorer atomically (a new model snapshot, say).
@@ -195,6 +222,9 @@ func (e *Engine) choose(snap *Snapshot, pl *epilogue.Placement, req *epilogue.De
 	d *epilogue.Decision, res *Result, x *scratch, explain bool) {
 	sit := &x.sit
 	sit.init(snap, pl, req, e.people, now, x)
+	if a := e.attention(); a != nil && d.CustomerKey != "" {
+		sit.attentionSpent = !a.Allows(snap.Shop.ID, d.CustomerKey, now)
+	}
 	n := len(snap.offers)
 
 	// Prefilter with the indexes, counting what each stage removes.

@@ -95,6 +95,11 @@ func (e *Engine) Apply(ev *epilogue.Event) {
 func (e *Engine) apply(ev *epilogue.Event) {
 	snap := e.Snapshot(ev.ShopID)
 	e.people.Observe(ev.ShopID, ev.CustomerKey, ev.OfferID, ev.Type, ev.Time, ev.DecisionID)
+	if a := e.attention(); a != nil && ev.Type == epilogue.EventImpression && ev.CustomerKey != "" && snap != nil {
+		if o := snap.offer(ev.OfferID); o != nil && o.Kind == epilogue.KindPartner {
+			a.Spend(ev.ShopID, ev.CustomerKey, ev.Time)
+		}
+	}
 	if ev.Spend > 0 && snap != nil {
 		day, _ := LocalDay(ev.Time, snap.loc)
 		e.budgets.Spend(ev.OfferID, ev.Spend, day)

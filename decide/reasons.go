@@ -32,6 +32,7 @@ const (
 	rPurchased
 	rExclusionGroup
 	rBelowReserve
+	rAttention
 	nReasons
 )
 
