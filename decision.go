@@ -102,10 +102,10 @@ type RequestContext struct {
 
 // History is what Epilogue knows of a customer's past, as the scorer sees it.
 type History struct {
-	Orders     int      // orders before this one
-	Categories []string // categories bought before
-	Engaged    []string // offer ids engaged with before
-	Dismissed  []string // offer ids dismissed before
+	Orders     int      `json:"orders,omitempty"`     // orders before this one
+	Categories []string `json:"categories,omitempty"` // categories bought before
+	Engaged    []string `json:"engaged,omitempty"`    // offer ids engaged with before
+	Dismissed  []string `json:"dismissed,omitempty"`  // offer ids dismissed before
 }
 
 // Decision is the record of one answer: what was asked, what was considered, what was shown.
@@ -125,6 +125,10 @@ type Decision struct {
 	Latency         time.Duration    `json:"latency_us"`
 	Time            time.Time        `json:"time"`
 	Request         *DecisionRequest `json:"request,omitempty"` // without the raw email
+	// History and Returning are the customer's past as the scorer saw it, kept so the learner
+	// rebuilds exactly the features that were scored (the cache they came from moves on).
+	History   *History `json:"-"`
+	Returning bool     `json:"-"`
 }
 
 // ShownOffer is an offer a decision chose, with the probability that the policy would show it

@@ -31,7 +31,20 @@ type Settings struct {
 
 	ShopifyWebhookSecret  string `json:"shopify_webhook_secret,omitempty"`
 	EasypostWebhookSecret string `json:"easypost_webhook_secret,omitempty"`
+
+	// StallFulfillmentHours is how long a paid order may wait for a shipment before it is
+	// reported as stalled_fulfillment.
+	StallFulfillmentHours int `json:"stall_fulfillment_hours"`
+	// StallTransitHours is how long a shipment on its way may go without a carrier scan before
+	// it is reported as stalled_transit.
+	StallTransitHours int `json:"stall_transit_hours"`
 }
+
+// Stall thresholds of a new shop, in hours.
+const (
+	DefaultStallFulfillmentHours = 48
+	DefaultStallTransitHours     = 72
+)
 
 // DefaultSettings are the settings of a new shop.
 func DefaultSettings() Settings {
@@ -41,6 +54,9 @@ func DefaultSettings() Settings {
 		AllowedOrigins:  []string{},
 		Currency:        "USD",
 		Timezone:        "UTC",
+
+		StallFulfillmentHours: DefaultStallFulfillmentHours,
+		StallTransitHours:     DefaultStallTransitHours,
 	}
 }
 
@@ -70,6 +86,20 @@ func (s *Settings) Validate() error {
 	}
 	if len(s.ShopifyWebhookSecret) > 256 || len(s.EasypostWebhookSecret) > 256 {
 		return Invalid("shopify_webhook_secret", "webhook secrets are at most 256 characters")
+	}
+	// Zero is what settings stored before these thresholds existed read back as: it takes the
+	// default, so such a shop can still change its other settings.
+	if s.StallFulfillmentHours == 0 {
+		s.StallFulfillmentHours = DefaultStallFulfillmentHours
+	}
+	if s.StallTransitHours == 0 {
+		s.StallTransitHours = DefaultStallTransitHours
+	}
+	if s.StallFulfillmentHours < 1 || s.StallFulfillmentHours > 8760 {
+		return Invalid("stall_fulfillment_hours", "must be between 1 and 8760 hours")
+	}
+	if s.StallTransitHours < 1 || s.StallTransitHours > 8760 {
+		return Invalid("stall_transit_hours", "must be between 1 and 8760 hours")
 	}
 	return nil
 }

@@ -46,6 +46,7 @@ type Engine struct {
 	observe  func(arm, outcome string)
 	local    recentSet
 	attn     atomic.Pointer[attentionBox]
+	rng      *lockedRand // nil: the runtime's generator
 }
 
 type attentionBox struct{ Attention }
@@ -61,11 +62,18 @@ type Config struct {
 	Budgets  *Budgets
 	// Observe, when set, is told the arm and outcome ("offers", "no_offer") of every decision.
 	Observe func(arm, outcome string)
+	// Rand, when set, is where the Thompson draws and the propensity replays come from, under a
+	// lock, so that a simulation with a seed replays exactly. By default they come from the
+	// runtime's per-thread generator, which needs no lock.
+	Rand *rand.Rand
 }
 
 // New returns an engine.
 func New(c Config) *Engine {
 	e := &Engine{clock: c.Clock, people: c.People, budgets: c.Budgets, recorder: c.Recorder, tokenTTL: TokenTTL, observe: c.Observe}
+	if c.Rand != nil {
+		e.rng = &lockedRand{r: c.Rand}
+	}
 	if e.clock == nil {
 		e.clock = epilogue.SystemClock{}
 	}
@@ -149,6 +157,8 @@ type scratch struct {
 	offers     []*epilogue.Offer
 	est        []epilogue.Estimate
 	sample     []float64
+	shown      []int // positions (into cands) of the chosen offers, in order
+	prop       propScratch
 	order      []int
 	tally      tally
 	catIDs     []int32
@@ -296,20 +306,18 @@ func (e *Engine) rank(snap *Snapshot, pl *epilogue.Placement, req *epilogue.Deci
 	x.moment = epilogue.Moment{ShopID: snap.Shop.ID, Surface: pl.Surface, Placement: pl.ID, Request: req,
 		History: sit.hist, Returning: sit.returning, Time: sit.now.In(snap.loc)}
 	sc.Score(&x.moment, x.offers, x.est)
-	stochastic := false
-	for i := range x.est {
-		x.sample[i] = x.est[i].Value
-		if s := x.est[i].Std; s > 0 {
-			x.sample[i] += s * rand.NormFloat64()
-			stochastic = true
-		}
+	// The record keeps the customer's past as scored, so the learner rebuilds these features.
+	if sit.hist != emptyHistory {
+		d.History = sit.hist
 	}
+	d.Returning = sit.returning
+	stochastic := e.draw(x)
 	reserve := pl.Reserve.Float()
 	keep := pl.MaxOffers + recordedScored
 	d.Candidates = make([]epilogue.Verdict, 0, min(k, keep))
 	d.Offers = make([]epilogue.ShownOffer, 0, pl.MaxOffers)
 	res.Offers = make([]Shown, 0, pl.MaxOffers)
-	x.groups = x.groups[:0]
+	x.groups, x.shown = x.groups[:0], x.shown[:0]
 	// Only the leaders need ordering; exclusion groups can exhaust them, and then the rest is
 	// ordered too.
 	order := x.top(keep, snap)
@@ -326,12 +334,13 @@ func (e *Engine) rank(snap *Snapshot, pl *epilogue.Placement, req *epilogue.Deci
 			case contains(x.groups, en.group):
 				v.Verdict, v.Reason = epilogue.VerdictFiltered, epilogue.ReasonExclusionGroup
 				x.tally[rExclusionGroup]++
-			case x.sample[j] < reserve:
+			case belowReserve(x.sample[j], reserve):
 				v.Verdict, v.Reason = epilogue.VerdictFiltered, epilogue.ReasonBelowReserve
 				x.tally[rBelowReserve]++
 			default:
 				v.Verdict = epilogue.VerdictChosen
 				x.groups = append(x.groups, en.group)
+				x.shown = append(x.shown, j)
 				d.Offers = append(d.Offers, epilogue.ShownOffer{OfferID: en.o.ID, Position: len(d.Offers), Score: x.sample[j], Propensity: 1})
 				res.Offers = append(res.Offers, Shown{Offer: en.o})
 			}
@@ -341,7 +350,7 @@ func (e *Engine) rank(snap *Snapshot, pl *epilogue.Placement, req *epilogue.Deci
 		}
 		// The leaders did not fill the placement, more candidates wait, and the last leader
 		// still cleared the reserve: order everything and walk on past the leaders.
-		if pass > 0 || len(d.Offers) >= pl.MaxOffers || len(order) == k || x.sample[order[len(order)-1]] < reserve {
+		if pass > 0 || len(d.Offers) >= pl.MaxOffers || len(order) == k || belowReserve(x.sample[order[len(order)-1]], reserve) {
 			break
 		}
 		walked := len(order)
@@ -352,7 +361,7 @@ func (e *Engine) rank(snap *Snapshot, pl *epilogue.Placement, req *epilogue.Deci
 		return
 	}
 	if stochastic {
-		propensities(d, snap, pl, x, x.top(min(k, pl.MaxOffers+propensityContenders), snap))
+		e.propensities(d, snap, pl, x)
 	}
 	exp := d.Time.Add(e.tokenTTL)
 	for i := range res.Offers {

@@ -96,7 +96,8 @@ func (e *Engine) apply(ev *epilogue.Event) {
 	snap := e.Snapshot(ev.ShopID)
 	e.people.Observe(ev.ShopID, ev.CustomerKey, ev.OfferID, ev.Type, ev.Time, ev.DecisionID)
 	if a := e.attention(); a != nil && ev.Type == epilogue.EventImpression && ev.CustomerKey != "" && snap != nil {
-		if o := snap.offer(ev.OfferID); o != nil && o.Kind == epilogue.KindPartner {
+		// A page of partner offers is one call on the customer's attention, however many it shows.
+		if o := snap.offer(ev.OfferID); o != nil && o.Kind == epilogue.KindPartner && e.people.firstAttention(ev.ShopID, ev.CustomerKey, ev.DecisionID) {
 			a.Spend(ev.ShopID, ev.CustomerKey, ev.Time)
 		}
 	}

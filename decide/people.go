@@ -35,6 +35,8 @@ type person struct {
 	consent    epilogue.Consent
 	attrs      map[string]string // from the customer profile
 	hist       *epilogue.History
+	// attended is the latest decision whose partner offers spent attention.
+	attended string
 }
 
 // offerState is one customer's history with one offer.
@@ -177,6 +179,19 @@ func (p *People) Purchased(shopID, customerKey, ref string, items []epilogue.Car
 		}
 	}
 	x.rebuildHistory()
+}
+
+// firstAttention reports whether a partner-offer impression is the first of its decision to
+// reach this customer, marking it: the decision's other partner offers spend nothing more.
+func (p *People) firstAttention(shopID, customerKey, decisionID string) bool {
+	x := p.get(shopID, customerKey)
+	x.mu.Lock()
+	defer x.mu.Unlock()
+	if x.attended == decisionID {
+		return false
+	}
+	x.attended = decisionID
+	return true
 }
 
 // SetProfile records a customer's consent and first-party attributes from their profile, under

@@ -20,12 +20,12 @@ type decisionOffer struct {
 }
 
 type decisionResponse struct {
-	DecisionID    string             `json:"decision_id"`
-	Arm           string             `json:"arm"`
-	Offers        []decisionOffer    `json:"offers"`
-	NoOfferReason *string            `json:"no_offer_reason"`
-	ModelVersion  string             `json:"model_version"`
-	Candidates    []epilogue.Verdict `json:"candidates,omitempty"`
+	DecisionID    string              `json:"decision_id"`
+	Arm           string              `json:"arm"`
+	Offers        []decisionOffer     `json:"offers"`
+	NoOfferReason *string             `json:"no_offer_reason"`
+	ModelVersion  string              `json:"model_version"`
+	Candidates    *[]epilogue.Verdict `json:"candidates,omitempty"` // a pointer: explain answers [] when the shop has no offers
 }
 
 func (s *Server) createDecision(w http.ResponseWriter, r *http.Request) {
@@ -58,10 +58,11 @@ func (s *Server) createDecision(w http.ResponseWriter, r *http.Request) {
 		out.NoOfferReason = &d.NoOfferReason
 	}
 	if explain {
-		out.Candidates = res.Candidates
-		if out.Candidates == nil {
-			out.Candidates = []epilogue.Verdict{}
+		c := res.Candidates
+		if c == nil {
+			c = []epilogue.Verdict{}
 		}
+		out.Candidates = &c
 	}
 	writeJSON(w, http.StatusOK, &out)
 }

@@ -47,9 +47,44 @@ func (s *Server) routes(mux *http.ServeMux, extra func(*http.ServeMux, func(bool
 
 	// Orders, shipments and incoming webhooks.
 	// (orders routes go here)
+	orders := func(h http.HandlerFunc) http.Handler { return secret(s.needOrders(h)) }
+	handle("POST /v1/orders", orders(s.createOrder))
+	handle("GET /v1/orders/{id}", orders(s.getOrder))
+	handle("GET /v1/orders/{id}/shipments", orders(s.listOrderShipments))
+	handle("POST /v1/orders/{id}/refunds", orders(s.createRefund))
+	handle("POST /v1/shipments", orders(s.createShipment))
+	handle("GET /v1/shipments/{id}", orders(s.getShipment))
+	handle("POST /v1/shipments/{id}/events", orders(s.createShipmentEvent))
+	// Webhooks carry no API key: each verifies the HMAC of its body under the shop's secret.
+	handle("POST /webhooks/shopify/{shop_id}", s.needOrders(s.shopifyWebhook))
+	handle("POST /webhooks/easypost/{shop_id}", s.needOrders(s.easypostWebhook))
 
 	// Journeys, templates, brand, loyalty, reviews, surveys and order timelines.
 	// (journeys routes go here)
+	j := s.withJourneys
+	handle("POST /v1/journeys", secret(j(s.idempotent(s.createJourney))))
+	handle("GET /v1/journeys", secret(j(s.listJourneys)))
+	handle("GET /v1/journeys/{id}", secret(j(s.getJourney)))
+	handle("PATCH /v1/journeys/{id}", secret(j(s.idempotent(s.updateJourney))))
+	handle("GET /v1/messaging", secret(j(s.getMessaging)))
+	handle("PATCH /v1/messaging", secret(j(s.idempotent(s.updateMessaging))))
+	handle("GET /v1/brand", secret(j(s.getBrand)))
+	handle("PATCH /v1/brand", secret(j(s.idempotent(s.updateBrand))))
+	handle("GET /v1/templates", secret(j(s.listTemplates)))
+	handle("PUT /v1/templates/{id}", secret(j(s.putTemplate)))
+	handle("POST /v1/templates/{id}/preview", secret(j(s.previewTemplate)))
+	handle("GET /v1/suppressions", secret(j(s.listSuppressions)))
+	handle("POST /v1/suppressions", secret(j(s.createSuppression)))
+	handle("GET /v1/customers/{id}/loyalty", secret(j(s.getLoyalty)))
+	handle("GET /v1/orders/{id}/timeline", secret(j(s.getTimeline)))
+	// Pages behind the links in messages: the signed token is the authority, not an API key.
+	handle("GET /u/{token}", j(s.unsubscribePage))
+	handle("POST /u/{token}", j(s.unsubscribe))
+	handle("GET /r/{token}", j(s.reviewPage))
+	handle("POST /r/{token}", j(s.submitReview))
+	handle("GET /s/{token}", j(s.surveyPage))
+	handle("POST /s/{token}", j(s.submitSurvey))
+	handle("GET /c/{shop}/{token}", http.HandlerFunc(s.clickOffer))
 
 	if extra != nil {
 		extra(mux, s.authed)

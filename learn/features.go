@@ -57,6 +57,8 @@ type moment struct {
 
 	pair []Feature
 	all  []Feature
+
+	kinds, advs, cats groupMemo // Score's sums of shared feature groups
 }
 
 var momentPool = sync.Pool{New: func() any { return new(moment) }}
@@ -170,42 +172,85 @@ func contains(l []uint64, h uint64) bool {
 }
 
 // offerPair appends the features of an offer at the moment: its own fields and their crosses
-// with the context, the cart, the customer and the history.
+// with the context, the cart, the customer and the history. They come in groups by the offer
+// field they depend on (kind, advertiser, category, payout model, id), so scoring can sum the
+// groups many offers share once per moment (see Model.Score).
 func (s *moment) offerPair(dst []Feature, o *epilogue.Offer) []Feature {
-	id := Value(fOfferID, o.ID)
-	kind := Label(fKind, o.Kind)
-	adv := Label(fAdvertiser, o.Advertiser)
-	dst = append(dst, Feature{id, offerScale}, Feature{kind, offerScale}, Feature{adv, offerScale},
-		Feature{Label(fPayout, o.Payout.Model), 1})
-	one := func(h uint64) Feature { return Feature{h, 1} }
-	dst = append(dst,
+	k := offerKeysOf(o)
+	dst = s.kindGroup(dst, k.kind)
+	dst = s.advGroup(dst, k.adv)
+	dst = s.catGroup(dst, k.cat)
+	dst = append(dst, Feature{k.pay, 1})
+	return s.idGroup(dst, k.id, k.kind)
+}
+
+// offerKeys are the hashes of an offer's fields; cat is 0 for an offer without a category.
+type offerKeys struct{ id, kind, adv, cat, pay uint64 }
+
+func offerKeysOf(o *epilogue.Offer) offerKeys {
+	k := offerKeys{id: Value(fOfferID, o.ID), kind: Label(fKind, o.Kind), adv: Label(fAdvertiser, o.Advertiser),
+		pay: Label(fPayout, o.Payout.Model)}
+	if o.Category != "" {
+		k.cat = Label(fCategory, o.Category)
+	}
+	return k
+}
+
+func one(h uint64) Feature { return Feature{h, 1} }
+
+// kindGroup: the offer's kind and its crosses with the context and the customer's attributes.
+func (s *moment) kindGroup(dst []Feature, kind uint64) []Feature {
+	dst = append(dst, Feature{kind, offerScale},
 		one(Cross(kind, s.surface)), one(Cross(kind, s.device)), one(Cross(kind, s.country)),
-		one(Cross(kind, s.amount)), one(Cross(kind, s.payment)), one(Cross(kind, s.customer)),
-		one(Cross(adv, s.surface)), one(Cross(adv, s.device)), one(Cross(adv, s.country)), one(Cross(adv, s.customer)),
+		one(Cross(kind, s.amount)), one(Cross(kind, s.payment)), one(Cross(kind, s.customer)))
+	for _, a := range s.attrs {
+		dst = append(dst, one(Cross(kind, a)))
+	}
+	return dst
+}
+
+// advGroup: the advertiser and its crosses with the context.
+func (s *moment) advGroup(dst []Feature, adv uint64) []Feature {
+	return append(dst, Feature{adv, offerScale},
+		one(Cross(adv, s.surface)), one(Cross(adv, s.device)), one(Cross(adv, s.country)), one(Cross(adv, s.customer)))
+}
+
+// catGroup: what the offer sells, crossed with the customer, the cart and the history.
+func (s *moment) catGroup(dst []Feature, cat uint64) []Feature {
+	if cat == 0 {
+		return dst
+	}
+	catF := Cross(fOfferCat, cat)
+	dst = append(dst, Feature{catF, offerScale}, one(Cross(catF, s.customer)))
+	for _, a := range s.attrs {
+		dst = append(dst, one(Cross(catF, a)))
+	}
+	for _, c := range s.cartCatF {
+		dst = append(dst, one(Cross(catF, c)))
+	}
+	for _, c := range s.histCatF {
+		dst = append(dst, one(Cross(catF, c)))
+	}
+	if contains(s.cartCats, cat) {
+		dst = append(dst, one(flagCatInCart))
+	}
+	if contains(s.histCats, cat) {
+		dst = append(dst, one(flagCatInHist))
+	}
+	return dst
+}
+
+// idGroup: the offer itself, crossed with the context, the customer and the cart, and whether
+// this customer engaged with or dismissed it before.
+func (s *moment) idGroup(dst []Feature, id, kind uint64) []Feature {
+	dst = append(dst, Feature{id, offerScale},
 		one(Cross(id, s.surface)), one(Cross(id, s.placement)), one(Cross(id, s.device)),
 		one(Cross(id, s.country)), one(Cross(id, s.amount)), one(Cross(id, s.customer)))
 	for _, a := range s.attrs {
-		dst = append(dst, one(Cross(id, a)), one(Cross(kind, a)))
+		dst = append(dst, one(Cross(id, a)))
 	}
 	for _, c := range s.cartCatF {
 		dst = append(dst, one(Cross(id, c)))
-	}
-	if o.Category != "" {
-		cat := Label(fCategory, o.Category)
-		catF := Cross(fOfferCat, cat)
-		dst = append(dst, Feature{catF, offerScale}, one(Cross(catF, s.customer)))
-		for _, c := range s.cartCatF {
-			dst = append(dst, one(Cross(catF, c)))
-		}
-		for _, c := range s.histCatF {
-			dst = append(dst, one(Cross(catF, c)))
-		}
-		if contains(s.cartCats, cat) {
-			dst = append(dst, one(flagCatInCart))
-		}
-		if contains(s.histCats, cat) {
-			dst = append(dst, one(flagCatInHist))
-		}
 	}
 	if contains(s.engaged, id) {
 		dst = append(dst, one(Cross(flagEngaged, kind)))

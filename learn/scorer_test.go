@@ -74,7 +74,9 @@ func TestThompsonGivesNewOffersTraffic(t *testing.T) {
 	}
 	t.Logf("wins %v", wins)
 	share := float64(wins[0]) / n
-	if share < 0.01 {
+	// Half a percent: the engine draws from a posterior scaled by explorationScale, which
+	// halves every offer's spread, the new one's too; it still out-draws weaker offers.
+	if share < 0.005 {
 		t.Errorf("new offer won %.2f%% of draws: no exploration", 100*share)
 	}
 	top := 0

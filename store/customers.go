@@ -56,6 +56,12 @@ func (db *DB) EraseCustomer(ctx context.Context, shopID, id string, at time.Time
 		if err := db.pseudonymiseDecisions(ctx, tx, shopID, byID, byEmail, pseudonym); err != nil {
 			return err
 		}
+		if err := db.scrubOrders(ctx, tx, shopID, id); err != nil {
+			return err
+		}
+		if err := db.eraseMessages(ctx, tx, shopID, id); err != nil {
+			return err
+		}
 
 		c.Email, c.EmailSHA256, c.Phone, c.FirstName, c.LastName = "", "", "", "", ""
 		c.Attributes = map[string]string{} // empty, not unknown
@@ -161,3 +167,47 @@ type prefixScanner struct {
 }
 
 func (p prefixScanner) Scan(dest ...any) error { return p.r.Scan(append(p.extra, dest...)...) }
+
+// scrubOrders removes the contact details each of the customer's orders kept of them (email,
+// phone, names); the orders themselves stay, for the shop's books and for lift measurement.
+func (db *DB) scrubOrders(ctx context.Context, tx *sql.Tx, shopID, customerID string) error {
+	rows, err := tx.QueryContext(ctx, db.q.get("CustomerOrders"), shopID, customerID)
+	if err != nil {
+		return wrap("CustomerOrders", err)
+	}
+	type row struct {
+		seq  int64
+		data string
+	}
+	var rs []row
+	for rows.Next() {
+		var r row
+		if err := rows.Scan(&r.seq, &r.data); err != nil {
+			rows.Close()
+			return wrap("CustomerOrders", err)
+		}
+		rs = append(rs, r)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return wrap("CustomerOrders", err)
+	}
+	for _, r := range rs {
+		var o epilogue.Order
+		if err := unmarshal("order", r.data, &o); err != nil {
+			return err
+		}
+		if o.Customer != nil {
+			o.Customer = &epilogue.Customer{ID: o.Customer.ID, ShopID: o.Customer.ShopID, Attributes: map[string]string{},
+				CreatedAt: o.Customer.CreatedAt, UpdatedAt: o.Customer.UpdatedAt}
+		}
+		data, err := marshal("order", &o)
+		if err != nil {
+			return err
+		}
+		if _, err := db.exec(ctx, tx, "ScrubOrder", data, r.seq); err != nil {
+			return err
+		}
+	}
+	return nil
+}

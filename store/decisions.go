@@ -20,6 +20,8 @@ type decisionData struct {
 	ModelVersion  string                    `json:"model_version,omitempty"`
 	Latency       time.Duration             `json:"latency,omitempty"`
 	Request       *epilogue.DecisionRequest `json:"request,omitempty"`
+	History       *epilogue.History         `json:"history,omitempty"`
+	Returning     bool                      `json:"returning,omitempty"`
 }
 
 const decisionColumns = 9
@@ -35,6 +37,7 @@ func (db *DB) InsertDecisions(ctx context.Context, ds []*epilogue.Decision) erro
 		data, err := marshal("decision", decisionData{
 			Offers: d.Offers, Candidates: d.Candidates, Filtered: d.Filtered, NoOfferReason: d.NoOfferReason,
 			ModelVersion: d.ModelVersion, Latency: d.Latency, Request: d.Request,
+			History: d.History, Returning: d.Returning,
 		})
 		if err != nil {
 			return err
@@ -96,6 +99,7 @@ func scanDecision(r scanner) (*epilogue.Decision, int64, error) {
 	d.Time = fromMicros(t)
 	d.Offers, d.Candidates, d.Filtered, d.NoOfferReason = dd.Offers, []epilogue.Verdict(dd.Candidates), dd.Filtered, dd.NoOfferReason
 	d.ModelVersion, d.Latency, d.Request = dd.ModelVersion, dd.Latency, dd.Request
+	d.History, d.Returning = dd.History, dd.Returning
 	return &d, seq, nil
 }
 

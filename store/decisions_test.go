@@ -30,6 +30,8 @@ func decision(shopID, id, customerKey string) *epilogue.Decision {
 			Attributes:  map[string]any{"firstname": "Ada", "billingzipcode": "94107"},
 			Explain:     true,
 		},
+		History:   &epilogue.History{Orders: 3, Categories: []string{"coffee", "tea"}, Engaged: []string{"off_9"}, Dismissed: []string{"off_8"}},
+		Returning: true,
 	}
 }
 

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"fmt"
 	"net/http"
 	"strings"
@@ -8,6 +9,8 @@ import (
 	"time"
 
 	"github.com/epiloguehq/epilogue"
+	"github.com/epiloguehq/epilogue/decide"
+	"github.com/epiloguehq/epilogue/store"
 )
 
 const issueOffer = `{"kind":"cross_sell","title":"Specialty beans, 20% off","body":"Roasted this week for your new machine.",
@@ -228,6 +231,21 @@ func TestEventsIngestion(t *testing.T) {
 	if o.str("results", "0", "status") != "rejected" || o.str("results", "0", "error", "field") != "events[0].token" {
 		t.Fatalf("other shop's token: %s", o.raw)
 	}
+	// An expired token, signed with this shop's own secret, is refused.
+	st, err := store.Open(context.Background(), e.db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	shop, err := st.Shop(context.Background(), e.a.id)
+	st.Close()
+	if err != nil {
+		t.Fatal(err)
+	}
+	old := decide.Sign(shop.Secret, decide.Claims{DecisionID: "dec_old", OfferID: "off_x", Placement: "confirmation", Arm: "policy", Expires: time.Now().Add(-time.Minute)})
+	x := e.call("POST", "/v1/events", e.a.pk, fmt.Sprintf(`{"events":[{"id":"old1","type":"impression","token":%q}]}`, old)).must(t, 200)
+	if x.str("results", "0", "status") != "rejected" || !strings.Contains(x.str("results", "0", "error", "message"), "expired") {
+		t.Fatalf("expired token: %s", x.raw)
+	}
 	// Whole-batch refusals.
 	var many []string
 	for i := 0; i < 101; i++ {
@@ -323,8 +341,16 @@ func TestTenantIsolation(t *testing.T) {
 			t.Fatalf("shop b lists shop a's %s: %s", path, l.raw)
 		}
 	}
-	// Shop b's decisions for the same placement id: b has no such placement.
+	// Shop b's decisions for the same placement id: b has no such placement; with one of its
+	// own, explain lists none of shop a's offers.
 	e.call("POST", "/v1/decisions", e.b.sk, structuredRequest).mustError(t, 400, "invalid_request", "placement")
+	e.call("POST", "/v1/placements", e.b.sk, issuePlacement).must(t, 201)
+	if r := e.call("POST", "/v1/decisions", e.b.sk, structuredRequest).must(t, 200); len(r.get("candidates").([]any)) != 0 || r.str("no_offer_reason") != "no_active_offers" {
+		t.Fatalf("shop b sees shop a's offers: %s", r.raw)
+	}
+	if s := e.call("GET", "/v1/settings", e.b.sk, nil).must(t, 200); len(s.get("allowed_origins").([]any)) != 0 {
+		t.Fatalf("settings: %s", s.raw)
+	}
 	// Shop a's data is untouched.
 	if o := e.call("GET", "/v1/offers/"+offerID, e.a.sk, nil).must(t, 200); o.str("status") != "active" {
 		t.Fatalf("shop b changed shop a's offer: %s", o.raw)
@@ -500,5 +526,20 @@ func TestShutdownFlushesEveryPendingWrite(t *testing.T) {
 	e.start()
 	if r := e.call("POST", "/v1/decisions", e.a.sk, structuredRequest).must(t, 200); r.str("candidates", "0", "reason") != "frequency_cap" {
 		t.Fatalf("after restart: %s", r.raw)
+	}
+}
+
+// Erasure reaches the copy of the customer each order keeps.
+func TestEraseScrubsOrders(t *testing.T) {
+	e := startEnv(t, "")
+	e.call("PUT", "/v1/customers/c1", e.a.sk, `{"email":"ana@example.com"}`).must(t, 200)
+	e.call("POST", "/v1/orders", e.a.sk, `{"id":"1001","customer":{"id":"c1","email":"ana@example.com","first_name":"Ana"},"items":[{"sku":"X1","title":"Espresso machine","price":"499.00","quantity":1}],"total":"499.00","currency":"USD","created_at":"2026-11-20T10:00:00Z"}`).must(t, 201)
+	if o := e.call("GET", "/v1/orders/1001", e.a.sk, nil).must(t, 200); !strings.Contains(string(o.raw), "ana@example.com") {
+		t.Fatalf("order without its customer: %s", o.raw)
+	}
+	e.call("DELETE", "/v1/customers/c1", e.a.sk, nil).must(t, 200)
+	o := e.call("GET", "/v1/orders/1001", e.a.sk, nil).must(t, 200)
+	if strings.Contains(string(o.raw), "ana@example.com") || strings.Contains(string(o.raw), "Ana") || o.str("total") != "499.00" {
+		t.Fatalf("erased customer's details kept on the order (or the order lost): %s", o.raw)
 	}
 }

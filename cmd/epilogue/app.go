@@ -14,6 +14,7 @@ import (
 	"github.com/epiloguehq/epilogue/decide"
 	"github.com/epiloguehq/epilogue/httpapi"
 	"github.com/epiloguehq/epilogue/internal/groupcommit"
+	"github.com/epiloguehq/epilogue/journey"
 	"github.com/epiloguehq/epilogue/store"
 )
 
@@ -39,6 +40,9 @@ type app struct {
 	// orders and journeys are the stores behind those endpoints (set by their wiring).
 	orders   httpapi.OrderStore
 	journeys httpapi.JourneyStore
+	// scheduler runs journeys; attention is the per-customer budget it shares with offers.
+	scheduler *journey.Scheduler
+	attention *journey.Attention
 }
 
 type appConfig struct {
@@ -46,7 +50,9 @@ type appConfig struct {
 	log         *slog.Logger
 	logRequests bool
 	clock       epilogue.Clock
-	scorer      decide.Scorer
+	scorer      decide.Scorer // served as given, with nothing learned (benchmarks); nil: see learning
+	learning    learning
+	journeys    journeyConfig
 }
 
 // recorderFunc adapts a function to decide.Recorder.
@@ -100,7 +106,7 @@ func openApp(ctx context.Context, c appConfig) (*app, error) {
 		a.close()
 		return nil, err
 	}
-	if err := a.wireJourneys(); err != nil {
+	if err := a.wireJourneys(ctx, c); err != nil {
 		a.close()
 		return nil, err
 	}

@@ -69,14 +69,20 @@ func benchDecide(ctx context.Context, args []string, env func(string) string, st
 	if err := f.parse(args); err != nil {
 		return err
 	}
-	scorer, err := benchScorer(*scorerName)
-	if err != nil {
+	if _, err := benchScorer(*scorerName, nil); err != nil {
 		return err
 	}
 	progress := func(format string, a ...any) { fmt.Fprintf(stderr, "bench decide: "+format+"\n", a...) }
 	now := time.Now().UTC()
 	progress("building the scenario: %d offers, %d customers", *nOffers, *nCustomers)
 	sc := newScenario(1, *nOffers, *nCustomers, 20000, now)
+	if *scorerName == "model" {
+		progress("warming the model up on %d simulated impressions", warmImpressions)
+	}
+	scorer, err := benchScorer(*scorerName, sc)
+	if err != nil {
+		return err
+	}
 	url, cleanup, err := benchDB(*dbURL)
 	if err != nil {
 		return err
@@ -326,11 +332,18 @@ func rounded(xs []float64) []int {
 	return out
 }
 
-// benchScorer returns the scorer a benchmark asks for.
-func benchScorer(name string) (decide.Scorer, error) {
+// benchScorer returns the scorer a benchmark asks for: the prior, or the learned model warmed
+// up on simulated impressions of the scenario (see warmModel). With no scenario it only checks
+// the name.
+func benchScorer(name string, sc *scenario) (decide.Scorer, error) {
 	switch name {
 	case "prior", "":
 		return decide.PriorScorer{}, nil
+	case "model":
+		if sc == nil {
+			return decide.PriorScorer{}, nil
+		}
+		return warmModel(sc, warmImpressions), nil
 	}
 	return nil, fmt.Errorf("--scorer must be prior or model, not %q", name)
 }

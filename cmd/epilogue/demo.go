@@ -35,10 +35,16 @@ func runDemo(ctx context.Context, args []string, env func(string) string, stdout
 	addr := f.String("addr", "127.0.0.1:8080", "address to listen on")
 	asJSON := f.Bool("json", false, "print the keys as one JSON document instead of the guide")
 	lf := f.logging()
+	learnf := f.learningFlags()
+	journeyf := f.journeyFlags()
 	if err := f.parse(args); err != nil {
 		return err
 	}
 	log, err := lf.logger(stderr)
+	if err != nil {
+		return err
+	}
+	lc, err := learnf()
 	if err != nil {
 		return err
 	}
@@ -50,7 +56,7 @@ func runDemo(ctx context.Context, args []string, env func(string) string, stdout
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (is another Epilogue running? try --addr 127.0.0.1:8081)", *addr, err)
 	}
-	a, err := openApp(ctx, appConfig{db: *db, log: log, logRequests: *lf.requests})
+	a, err := openApp(ctx, appConfig{db: *db, log: log, logRequests: *lf.requests, learning: lc, journeys: journeyf(*addr)})
 	if err != nil {
 		ln.Close()
 		return err

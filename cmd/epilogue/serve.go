@@ -12,6 +12,8 @@ func runServe(ctx context.Context, args []string, env func(string) string, stdou
 	db := f.str("db", defaultDB, "database: sqlite:///path/file.db, sqlite://./file.db or postgres://user@host:5432/db")
 	addr := f.str("addr", "127.0.0.1:8080", "address to listen on (HOST:PORT; :8080 for every interface)")
 	lf := f.logging()
+	learnf := f.learningFlags()
+	journeyf := f.journeyFlags()
 	if err := f.parse(args); err != nil {
 		return err
 	}
@@ -19,7 +21,11 @@ func runServe(ctx context.Context, args []string, env func(string) string, stdou
 	if err != nil {
 		return err
 	}
-	a, err := openApp(ctx, appConfig{db: *db, log: log, logRequests: *lf.requests})
+	lc, err := learnf()
+	if err != nil {
+		return err
+	}
+	a, err := openApp(ctx, appConfig{db: *db, log: log, logRequests: *lf.requests, learning: lc, journeys: journeyf(*addr)})
 	if err != nil {
 		return err
 	}

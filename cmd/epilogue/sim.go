@@ -2,10 +2,147 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
+	"os"
+	"strings"
+	"sync"
+
+	"github.com/epiloguehq/epilogue/sim"
 )
 
+// simSummary is one policy's line of `sim --json`.
+type simSummary struct {
+	Policy         string  `json:"policy"`
+	Decisions      int     `json:"decisions"`
+	CTR            float64 `json:"ctr"`
+	ConversionRate float64 `json:"conversion_rate"`
+	RPT            float64 `json:"rpt"`
+	Regret         float64 `json:"regret"`
+}
+
 func runSim(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
-	return errors.New("not built yet")
+	f := newFlags("sim", "sim [--decisions N] [--policy model|prior|random|oracle|all] [--seed N] [--plot out.svg] [--log out.csv] [--json]", env, stderr)
+	decisions := f.Int("decisions", 50000, "decisions to simulate")
+	policy := f.String("policy", "model", "policy: model, prior, random, oracle, or all (runs the four and compares them)")
+	seed := f.Uint64("seed", 1, "random seed: the same seed gives the same customers, truths and traffic for every policy")
+	offers := f.Int("offers", 40, "offers in the simulated shop")
+	customers := f.Int("customers", 4000, "distinct customers")
+	publish := f.Int("publish-every", 250, "decisions between model snapshots reaching the engine")
+	plot := f.String("plot", "", "draw CTR, conversion rate, revenue per transaction and regret over time into this SVG file")
+	logPath := f.String("log", "", "write the impression log as a click log (CSV, label column click, time column time) for eval log")
+	asJSON := f.Bool("json", false, "print JSON: one object, or an array with --policy all")
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	switch {
+	case *decisions < 1 || *decisions > 10_000_000:
+		return fmt.Errorf("sim: --decisions must be between 1 and 10000000, not %d", *decisions)
+	case *offers < 1 || *offers > 10000:
+		return fmt.Errorf("sim: --offers must be between 1 and 10000, not %d", *offers)
+	case *customers < 1 || *customers > 10_000_000:
+		return fmt.Errorf("sim: --customers must be between 1 and 10000000, not %d", *customers)
+	case *publish < 1:
+		return fmt.Errorf("sim: --publish-every must be at least 1, not %d", *publish)
+	}
+	policies := []string{*policy}
+	if *policy == "all" {
+		policies = sim.Policies
+		if *logPath != "" {
+			return errors.New("sim: --log writes one policy's impressions; give one --policy with it")
+		}
+	} else if !contains(sim.Policies, *policy) {
+		return fmt.Errorf("sim: --policy must be one of %s or all, not %q", strings.Join(sim.Policies, ", "), *policy)
+	}
+	cfg := sim.Config{Decisions: *decisions, Seed: *seed, Offers: *offers, Customers: *customers, PublishEvery: *publish}
+	var logFile *os.File
+	if *logPath != "" {
+		var err error
+		if logFile, err = os.Create(*logPath); err != nil {
+			return fmt.Errorf("sim: --log: %w", err)
+		}
+		defer logFile.Close()
+		cfg.Log = logFile
+	}
+	var plotFile *os.File
+	if *plot != "" { // opened first, so a bad path fails before the run, not after
+		var err error
+		if plotFile, err = os.Create(*plot); err != nil {
+			return fmt.Errorf("sim: --plot: %w", err)
+		}
+		defer plotFile.Close()
+	}
+	results := make([]*sim.Result, len(policies))
+	errs := make([]error, len(policies))
+	var wg sync.WaitGroup
+	for i, p := range policies {
+		wg.Go(func() {
+			c := cfg
+			c.Policy = p
+			results[i], errs[i] = sim.Run(ctx, c)
+		})
+	}
+	wg.Wait()
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("sim: %w", err)
+	}
+	if logFile != nil {
+		if err := logFile.Close(); err != nil {
+			return fmt.Errorf("sim: --log: %w", err)
+		}
+	}
+	if plotFile != nil {
+		if err := sim.Plot(plotFile, results); err != nil {
+			return fmt.Errorf("sim: --plot: %w", err)
+		}
+		if err := plotFile.Close(); err != nil {
+			return fmt.Errorf("sim: --plot: %w", err)
+		}
+	}
+	if *asJSON {
+		out := make([]simSummary, len(results))
+		for i, r := range results {
+			out[i] = simSummary{r.Policy, r.Decisions, r.CTR, r.ConvRate, r.RPT, r.Regret}
+		}
+		enc := json.NewEncoder(stdout)
+		if len(out) == 1 {
+			return enc.Encode(out[0])
+		}
+		return enc.Encode(out)
+	}
+	printSim(stdout, cfg, results)
+	return nil
+}
+
+func printSim(w io.Writer, cfg sim.Config, results []*sim.Result) {
+	fmt.Fprintf(w, "epilogue sim — %d decisions, seed %d, %d offers, %d customers\n\n", cfg.Decisions, cfg.Seed, cfg.Offers, cfg.Customers)
+	fmt.Fprintf(w, "%-8s %8s %10s %8s %10s %9s %13s\n", "policy", "CTR", "conv rate", "RPT", "regret", "no-offer", "transactions")
+	var oracle, random *sim.Result
+	for _, r := range results {
+		fmt.Fprintf(w, "%-8s %8.4f %10.4f %8.3f %10.1f %9.3f %13d\n", r.Policy, r.CTR, r.ConvRate, r.RPT, r.Regret,
+			float64(r.NoOffer)/float64(r.Decisions), r.Transactions)
+		switch r.Policy {
+		case "oracle":
+			oracle = r
+		case "random":
+			random = r
+		}
+	}
+	for _, r := range results {
+		if r.Policy != "model" {
+			continue
+		}
+		if oracle != nil {
+			fmt.Fprintf(w, "\nmodel CTR / oracle CTR: %.3f (target >= 0.90)\n", r.CTR/oracle.CTR)
+		}
+		if random != nil {
+			fmt.Fprintf(w, "model regret / random regret: %.3f (target <= 0.333)\n", r.Regret/random.Regret)
+		}
+		if s := r.Trainer; s != nil {
+			fmt.Fprintf(w, "trainer: %d engage examples (%d positive), %d convert examples (%d positive), %d late events, %d pending\n",
+				s.Engage, s.EngagePositive, s.Convert, s.ConvertPositive, s.Late, s.Pending)
+		}
+	}
 }

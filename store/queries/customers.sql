@@ -15,3 +15,9 @@ UPDATE customers SET email_sha256 = '', data = ?, erased_at = ?, updated_at = ? 
 
 -- name: CustomersAfter
 SELECT seq, shop_id, id, data, erased_at, created_at, updated_at FROM customers WHERE seq > ? ORDER BY seq LIMIT ?;
+
+-- name: CustomerOrders
+SELECT seq, data FROM orders WHERE shop_id = ? AND customer_id = ? AND customer_id <> '';
+
+-- name: ScrubOrder
+UPDATE orders SET data = ? WHERE seq = ?;

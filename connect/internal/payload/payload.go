@@ -1,0 +1,300 @@
+// Package payload holds what the webhook adapters share: signature checks, lenient value types
+// for platforms' JSON (ids as numbers or strings, money as strings or numbers), and decoding
+// whose every error is an *epilogue.Error naming the field at fault.
+package payload
+
+import (
+	"bytes"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/json"
+	"errors"
+	"io"
+	"reflect"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/epiloguehq/epilogue"
+)
+
+// MaxBody is the largest webhook body parsed. Shopify orders with hundreds of lines reach a
+// few hundred kilobytes; nothing legitimate comes near this.
+const MaxBody = 4 << 20
+
+// Sign returns the HMAC-SHA256 of body under secret.
+func Sign(body []byte, secret string) []byte {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write(body)
+	return m.Sum(nil)
+}
+
+// Verify reports whether mac is the HMAC-SHA256 of body under secret, in constant time.
+func Verify(body, mac []byte, secret string) bool {
+	return len(mac) == sha256.Size && hmac.Equal(Sign(body, secret), mac)
+}
+
+// Unauthorized is the error of a missing or wrong signature.
+func Unauthorized(format string, args ...any) error {
+	return epilogue.Errorf(epilogue.EUnauthorized, format, args...)
+}
+
+// ID is an identifier sent as a JSON number (Shopify's numeric ids) or a string.
+type ID string
+
+// UnmarshalJSON accepts an integer, a string or null.
+func (id *ID) UnmarshalJSON(b []byte) error {
+	switch {
+	case bytes.Equal(b, []byte("null")):
+		*id = ""
+	case len(b) > 0 && b[0] == '"':
+		var s string
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+		*id = ID(strings.TrimSpace(s))
+	case len(b) > 0 && len(b) <= 40 && isInteger(string(b)):
+		*id = ID(b)
+	default:
+		return epilogue.FieldError(reflect.TypeFor[ID](), "", "must be an integer or string id")
+	}
+	return nil
+}
+
+func isInteger(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] < '0' || s[i] > '9' {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// Decimal is money sent as a decimal string ("409.94") or, in some older payloads, a number.
+type Decimal struct {
+	Amount epilogue.Amount
+	Set    bool
+}
+
+// UnmarshalJSON accepts a non-negative decimal string or number, or null.
+func (d *Decimal) UnmarshalJSON(b []byte) error {
+	if bytes.Equal(b, []byte("null")) {
+		*d = Decimal{}
+		return nil
+	}
+	s := string(b)
+	if len(b) >= 2 && b[0] == '"' {
+		if err := json.Unmarshal(b, &s); err != nil {
+			return err
+		}
+	} else if len(b) == 0 || (b[0] != '-' && (b[0] < '0' || b[0] > '9')) {
+		return epilogue.FieldError(reflect.TypeFor[Decimal](), "", "must be a decimal amount such as \"12.50\"")
+	}
+	a, err := epilogue.ParseAmount(strings.TrimSpace(s))
+	if err != nil {
+		return epilogue.FieldError(reflect.TypeFor[Decimal](), "", err.(*epilogue.Error).Message)
+	}
+	*d = Decimal{Amount: a, Set: true}
+	return nil
+}
+
+// Time is a time sent as an RFC 3339 string (with any offset), or null.
+type Time struct{ time.Time }
+
+// UnmarshalJSON accepts an RFC 3339 string, "" or null.
+func (t *Time) UnmarshalJSON(b []byte) error {
+	if bytes.Equal(b, []byte("null")) || bytes.Equal(b, []byte(`""`)) {
+		t.Time = time.Time{}
+		return nil
+	}
+	var s string
+	if len(b) == 0 || b[0] != '"' || json.Unmarshal(b, &s) != nil {
+		return epilogue.FieldError(reflect.TypeFor[Time](), "", "must be an RFC 3339 time string")
+	}
+	v, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil {
+		return epilogue.FieldError(reflect.TypeFor[Time](), "", "must be an RFC 3339 time such as \"2025-03-14T15:09:26Z\", not "+strconv.Quote(s))
+	}
+	t.Time = v.UTC()
+	return nil
+}
+
+// First returns the first set time, or the zero time.
+func First(ts ...Time) time.Time {
+	for _, t := range ts {
+		if !t.IsZero() {
+			return t.Time
+		}
+	}
+	return time.Time{}
+}
+
+// Check refuses bodies that are empty or too large before any parsing.
+func Check(body []byte) error {
+	if len(body) > MaxBody {
+		return epilogue.Errorf(epilogue.ETooLarge, "webhook body exceeds %d bytes", MaxBody)
+	}
+	if len(bytes.TrimSpace(body)) == 0 {
+		return epilogue.Errorf(epilogue.EInvalid, "webhook body is empty")
+	}
+	return nil
+}
+
+// Unwrap returns the object under the wrapper key when body is {"<key>": {…}} with one of keys
+// (the REST form of a resource) and body itself otherwise (the webhook form).
+func Unwrap(body []byte, keys ...string) []byte {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	if t, err := dec.Token(); err != nil || t != json.Delim('{') {
+		return body
+	}
+	k, err := dec.Token()
+	name, ok := k.(string)
+	if err != nil || !ok {
+		return body
+	}
+	found := false
+	for _, key := range keys {
+		found = found || key == name
+	}
+	if !found {
+		return body
+	}
+	var inner json.RawMessage
+	if err := dec.Decode(&inner); err != nil || len(inner) == 0 || inner[0] != '{' {
+		return body
+	}
+	if t, err := dec.Token(); err != nil || t != json.Delim('}') {
+		return body // more keys: the wrapper name was a field of the object itself
+	}
+	return inner
+}
+
+// Decode unmarshals one JSON object into v; every failure is an invalid_request naming the field
+// at fault ("line_items[1].price").
+func Decode(body []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	err := dec.Decode(v)
+	if err == nil {
+		if _, extra := dec.Token(); extra != io.EOF {
+			return epilogue.Errorf(epilogue.EInvalid, "webhook body must hold exactly one JSON value")
+		}
+		return nil
+	}
+	var syn *json.SyntaxError
+	var te *json.UnmarshalTypeError
+	switch {
+	case errors.As(err, &syn):
+		return epilogue.Errorf(epilogue.EInvalid, "malformed JSON at byte %d: %s", syn.Offset, syn.Error())
+	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
+		return epilogue.Errorf(epilogue.EInvalid, "malformed JSON: unexpected end of input")
+	case errors.As(err, &te):
+		field := locate(body, te)
+		if sub, msg, ok := epilogue.FieldMessage(te); ok {
+			if sub != "" {
+				field += "." + sub
+			}
+			return epilogue.Invalid(field, "%s", msg)
+		}
+		if field == "" {
+			return epilogue.Errorf(epilogue.EInvalid, "webhook body must be a JSON object")
+		}
+		return epilogue.Invalid(field, "must be %s, not %s", kind(te.Type), te.Value)
+	}
+	return epilogue.Errorf(epilogue.EInvalid, "malformed JSON: %v", err)
+}
+
+// locate turns encoding/json's dotted path ("line_items.price") into one with the index of the
+// first element that does not decode ("line_items[1].price").
+func locate(b []byte, te *json.UnmarshalTypeError) string {
+	if te.Field == "" {
+		return ""
+	}
+	var root any
+	if json.Unmarshal(b, &root) != nil {
+		return te.Field
+	}
+	if p, ok := walk(root, strings.Split(te.Field, "."), te.Type); ok {
+		return strings.TrimPrefix(p, ".")
+	}
+	return te.Field
+}
+
+func walk(v any, parts []string, leaf reflect.Type) (string, bool) {
+	if arr, ok := v.([]any); ok {
+		for i, el := range arr {
+			if p, ok := walk(el, parts, leaf); ok {
+				return "[" + strconv.Itoa(i) + "]" + p, true
+			}
+		}
+		return "", false
+	}
+	if len(parts) == 0 {
+		raw, _ := json.Marshal(v)
+		return "", json.Unmarshal(raw, reflect.New(leaf).Interface()) != nil
+	}
+	obj, ok := v.(map[string]any)
+	if !ok {
+		return "", false
+	}
+	child, ok := obj[parts[0]]
+	if !ok {
+		return "", false
+	}
+	p, ok := walk(child, parts[1:], leaf)
+	if !ok {
+		return "", false
+	}
+	return "." + parts[0] + p, true
+}
+
+func kind(t reflect.Type) string {
+	switch t.Kind() {
+	case reflect.String:
+		return "a string"
+	case reflect.Int, reflect.Int64, reflect.Int32:
+		return "an integer"
+	case reflect.Float64, reflect.Float32:
+		return "a number"
+	case reflect.Bool:
+		return "true or false"
+	case reflect.Slice:
+		return "an array"
+	case reflect.Map, reflect.Struct:
+		return "an object"
+	}
+	return t.String()
+}
+
+// Clip returns s cut to at most n bytes on a character boundary: webhooks are accepted with
+// overlong text rather than refused and retried forever.
+func Clip(s string, n int) string {
+	s = strings.TrimSpace(s)
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && n < len(s) && s[n]&0xc0 == 0x80 {
+		n--
+	}
+	return s[:n]
+}
+
+// Join joins the non-empty parts with ", " (a location from city, region and country).
+func Join(parts ...string) string {
+	var out []string
+	for _, p := range parts {
+		if p = strings.TrimSpace(p); p != "" {
+			out = append(out, p)
+		}
+	}
+	return strings.Join(out, ", ")
+}
+
+// Email returns e when it looks like an email address, "" otherwise: a webhook with a malformed
+// contact is still an order.
+func Email(e string) string {
+	e = strings.TrimSpace(e)
+	if len(e) > 320 || !strings.Contains(e, "@") {
+		return ""
+	}
+	return e
+}

@@ -1,0 +1,14 @@
+-- name: LoyaltyBalance
+SELECT CAST(COALESCE(SUM(points), 0) AS BIGINT) FROM loyalty WHERE shop_id = ? AND customer_id = ?;
+
+-- name: LoyaltyHistory
+SELECT id, customer_id, points, reason, order_id, time FROM loyalty
+WHERE shop_id = ? AND customer_id = ? ORDER BY seq DESC LIMIT ?;
+
+-- name: InsertFeedback
+INSERT INTO feedback (shop_id, id, kind, order_id, customer_id, score, comment, time) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (shop_id, id) DO NOTHING;
+
+-- name: DecisionsByRef
+SELECT seq, shop_id, id, placement_id, surface, arm, customer_key, confirmation_ref, time, data
+FROM decisions WHERE shop_id = ? AND confirmation_ref = ? AND confirmation_ref <> '' ORDER BY seq;

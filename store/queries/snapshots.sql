@@ -1,0 +1,2 @@
+-- name: PruneModels
+DELETE FROM models WHERE name = ? AND version < ?;
