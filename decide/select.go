@@ -76,9 +76,9 @@ func (x *scratch) top(m int, snap *Snapshot) []int {
 //     adds the exact probability that the offer's own draw beats the threshold they set (an
 //     offer is shown iff its draw exceeds the best draw of its group, the draw that fills the
 //     last slot without it, and the reserve). That conditional probability varies far less than
-//     a 0/1 hit, so a few replays give what a few hundred counted hits would.
+//     a 0/1 hit, so eight replays match the show rates (TestPropensitiesMatchShowRates).
 const (
-	propensityDraws = 16
+	propensityDraws = 8
 	maxContenders   = 16
 	pruneSigmas     = 4
 	// propensityFloor keeps inverse-propensity weights finite when a replay finds an offer

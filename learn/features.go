@@ -59,7 +59,15 @@ type moment struct {
 	all  []Feature
 
 	kinds, advs, cats groupMemo // Score's sums of shared feature groups
+	keys              []offerKeys
+	keyMemo           map[*epilogue.Offer]offerKeys // see offerKeys
+	cheap             []sums                        // each candidate's score without its id crosses
+	bound, sorted     []float64                     // see retrieval; bound is nil when every candidate is fully scored
+	bound0            []float64                     // bound's buffer
 }
+
+// idCrossCount is how many id crosses idCrosses makes at this moment (flags aside).
+func (s *moment) idCrossCount() int { return 6 + len(s.attrs) + len(s.cartCatF) }
 
 var momentPool = sync.Pool{New: func() any { return new(moment) }}
 
@@ -180,8 +188,8 @@ func (s *moment) offerPair(dst []Feature, o *epilogue.Offer) []Feature {
 	dst = s.kindGroup(dst, k.kind)
 	dst = s.advGroup(dst, k.adv)
 	dst = s.catGroup(dst, k.cat)
-	dst = append(dst, Feature{k.pay, 1})
-	return s.idGroup(dst, k.id, k.kind)
+	dst = append(dst, Feature{k.pay, 1}, Feature{k.id, offerScale})
+	return s.idCrosses(dst, k.id, k.kind)
 }
 
 // offerKeys are the hashes of an offer's fields; cat is 0 for an offer without a category.
@@ -240,10 +248,10 @@ func (s *moment) catGroup(dst []Feature, cat uint64) []Feature {
 	return dst
 }
 
-// idGroup: the offer itself, crossed with the context, the customer and the cart, and whether
-// this customer engaged with or dismissed it before.
-func (s *moment) idGroup(dst []Feature, id, kind uint64) []Feature {
-	dst = append(dst, Feature{id, offerScale},
+// idCrosses: the offer crossed with the context, the customer and the cart, and whether this
+// customer engaged with or dismissed it before.
+func (s *moment) idCrosses(dst []Feature, id, kind uint64) []Feature {
+	dst = append(dst,
 		one(Cross(id, s.surface)), one(Cross(id, s.placement)), one(Cross(id, s.device)),
 		one(Cross(id, s.country)), one(Cross(id, s.amount)), one(Cross(id, s.customer)))
 	for _, a := range s.attrs {

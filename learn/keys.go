@@ -1,33 +1,24 @@
 package learn
 
-import (
-	"sync"
-	"sync/atomic"
+import "github.com/epiloguehq/epilogue"
 
-	"github.com/epiloguehq/epilogue"
-)
-
-// keyCache remembers the hashes of offers' fields by offer, so scoring hashes an offer's
-// strings once instead of on every decision (a fifth of Score's time). An offer in a decision
-// snapshot is never changed in place: a change builds a new snapshot of new offers. So the
-// pointer is the key, and the cache starts over when rebuilt snapshots have filled it.
-type keyCache struct {
-	m sync.Map // *epilogue.Offer -> offerKeys
-	n atomic.Int64
-}
-
-// maxCachedOffers bounds the cache: far above any shop's live offers.
-const maxCachedOffers = 200_000
-
-func (c *keyCache) get(o *epilogue.Offer) offerKeys {
-	if v, ok := c.m.Load(o); ok {
-		return v.(offerKeys)
+// offerKeys returns the hashes of an offer's fields, remembered by offer so that scoring hashes
+// an offer's strings once rather than on every decision (a fifth of Score's time). An offer in
+// a decision snapshot is never changed in place (a change builds a new snapshot of new offers),
+// so the pointer is the key. The memory lives with the pooled moment and starts over when
+// rebuilt snapshots have filled it.
+func (s *moment) offerKeys(o *epilogue.Offer) offerKeys {
+	if k, ok := s.keyMemo[o]; ok {
+		return k
+	}
+	if s.keyMemo == nil || len(s.keyMemo) >= maxRememberedOffers {
+		s.keyMemo = make(map[*epilogue.Offer]offerKeys, 256)
 	}
 	k := offerKeysOf(o)
-	if c.n.Add(1) > maxCachedOffers {
-		c.m.Clear()
-		c.n.Store(0)
-	}
-	c.m.Store(o, k)
+	s.keyMemo[o] = k
 	return k
 }
+
+// maxRememberedOffers bounds each pooled moment's memory of offers: far above any shop's live
+// offers.
+const maxRememberedOffers = 50_000

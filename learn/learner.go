@@ -231,7 +231,7 @@ func (l *Learner) takeOver(ctx context.Context, now time.Time) error {
 	return nil
 }
 
-// checkpoint snapshots the trainer, publishes the snapshot and saves it. With nothing new
+// checkpoint snapshots the trainer, saves the snapshot and publishes it. With nothing new
 // learned it does nothing unless forced (at shutdown, to keep the cursors).
 func (l *Learner) checkpoint(ctx context.Context, now time.Time, force bool) error {
 	l.saved = now
@@ -239,8 +239,7 @@ func (l *Learner) checkpoint(ctx context.Context, now time.Time, force bool) err
 		return nil
 	}
 	cp := l.trainer.Checkpoint()
-	l.serving, l.savedUpd = cp.Model, l.trainer.model.Updates()
-	l.cfg.Publish(cp.Model)
+	l.savedUpd = l.trainer.model.Updates()
 	blob, err := cp.MarshalBinary()
 	if err != nil {
 		return err
@@ -255,7 +254,10 @@ func (l *Learner) checkpoint(ctx context.Context, now time.Time, force bool) err
 		}
 		return fmt.Errorf("learner: saving checkpoint %d: %w", v, err)
 	}
-	l.version = v
+	// Served once stored, so every version a decision records can be loaded again (for
+	// off-policy evaluation) and every replica serves the same ones.
+	l.serving, l.version = cp.Model, v
+	l.cfg.Publish(cp.Model)
 	if v > int64(l.cfg.Keep) {
 		if err := l.cfg.Snapshots.Prune(ctx, v-int64(l.cfg.Keep)+1); err != nil {
 			l.log.Warn("learner: pruning old checkpoints", "err", err)

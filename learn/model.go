@@ -79,7 +79,6 @@ type Model struct {
 	updates uint64 // examples learned, both heads
 	seq     uint64 // snapshots taken from this lineage
 	version string
-	keys    *keyCache // shared by a lineage's snapshots: offers' hashes do not depend on weights
 }
 
 var biasHash = Field("bias")
@@ -90,7 +89,7 @@ func New(cfg Config) *Model {
 	if !cfg.valid() {
 		panic("learn: invalid Config")
 	}
-	m := &Model{cfg: cfg, shift: uint(64 - cfg.Bits), keys: &keyCache{}}
+	m := &Model{cfg: cfg, shift: uint(64 - cfg.Bits)}
 	m.bias = biasHash >> m.shift
 	m.tab = make([]entry, 1<<cfg.Bits)
 	v := float32(cfg.PriorVariance)

@@ -30,14 +30,26 @@ func (m *Model) Score(mo *epilogue.Moment, offers []*epilogue.Offer, out []epilo
 	s.kinds.reset()
 	s.advs.reset()
 	s.cats.reset()
-	for i, o := range offers {
-		k := m.keys.get(o)
+	s.keys, s.cheap = s.keys[:0], s.cheap[:0]
+	for _, o := range offers {
+		k := s.offerKeys(o)
 		t := sums{me: cme, mc: cmc}
 		t.add(s.group(m, &s.kinds, groupKind, k.kind))
 		t.add(s.group(m, &s.advs, groupAdv, k.adv))
 		t.add(s.group(m, &s.cats, groupCat, k.cat))
-		s.pair = append(s.pair[:0], Feature{k.pay, 1})
-		s.pair = s.idGroup(s.pair, k.id, k.kind)
+		s.pair = append(s.pair[:0], Feature{k.pay, 1}, Feature{k.id, offerScale})
+		t.add(m.sum(s.pair))
+		s.keys, s.cheap = append(s.keys, k), append(s.cheap, t)
+	}
+	// The offer's own crosses with the moment are a dozen lookups per offer that no other
+	// offer shares: among many candidates, only the promising ones get them (see retrieval).
+	bar := m.retrieval(s, offers, out)
+	for i, o := range offers {
+		if s.bound != nil && s.bound[i] < bar {
+			continue // out[i] holds its estimate without the crosses
+		}
+		t := s.cheap[i]
+		s.pair = s.idCrosses(s.pair[:0], s.keys[i].id, s.keys[i].kind)
 		t.add(m.sum(s.pair))
 		out[i] = estimate(o, t.me, t.ve, t.mc, t.vc)
 	}

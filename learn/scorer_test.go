@@ -99,7 +99,9 @@ func TestScoreAllocatesNothing(t *testing.T) {
 	if a := testing.AllocsPerRun(50, func() { m.Score(mo, w.offers, out) }); a != 0 && !raceEnabled {
 		t.Errorf("Score allocates %v times per call", a)
 	}
-	for i, o := range w.offers[:20] {
+	// Up to fullyScored candidates every estimate is complete (see retrieval).
+	m.Score(mo, w.offers[:fullyScored], out)
+	for i, o := range w.offers[:fullyScored] {
 		p, _, _ := m.PredictFeatures(Engage, AppendFeatures(nil, mo, o))
 		if !near(p, out[i].PEngage, 1e-9) {
 			t.Fatalf("offer %d: Score %v, PredictFeatures %v", i, out[i].PEngage, p)
