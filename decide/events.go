@@ -79,7 +79,13 @@ func (e *Engine) firstCharge(shopID string, c Claims, typ string) bool {
 	for i := range x.offers {
 		s := &x.offers[i]
 		if s.id == c.OfferID {
-			return !contains(s.charged[:], typ+c.DecisionID)
+			key := e.people.chargeKey(typ, c.DecisionID)
+			for _, k := range s.charged {
+				if k == key {
+					return false
+				}
+			}
+			return true
 		}
 	}
 	return true

@@ -41,12 +41,14 @@ type person struct {
 
 // offerState is one customer's history with one offer.
 type offerState struct {
-	id          string
-	impressions []time.Time // most recent last, bounded
-	engaged     time.Time
-	dismissed   time.Time
-	converted   time.Time
-	charged     [4]string // type+decision id of the latest charged engagements and conversions
+	id string
+	// Times are Unix nanoseconds (0: never), not time.Time: state for millions of customers
+	// lives in the heap, and pointer-free values are what the garbage collector skips.
+	impressions []int64 // most recent last, bounded
+	engaged     int64
+	dismissed   int64
+	converted   int64
+	charged     [4]uint64 // hashes of type+decision id of the latest charged engagements and conversions
 }
 
 // maxImpressions bounds the impressions kept per customer and offer; frequency caps above it
@@ -127,22 +129,23 @@ func (p *People) Observe(shopID, customerKey, offerID, typ string, t time.Time, 
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	s := x.offer(offerID)
+	ns := t.UnixNano()
 	switch typ {
 	case epilogue.EventImpression:
-		s.impressions = append(s.impressions, t)
+		s.impressions = append(s.impressions, ns)
 		if len(s.impressions) > maxImpressions {
 			s.impressions = append(s.impressions[:0], s.impressions[len(s.impressions)-maxImpressions:]...)
 		}
 	case epilogue.EventEngagement:
-		s.engaged = later(s.engaged, t)
-		s.charge(typ + decisionID)
+		s.engaged = max(s.engaged, ns)
+		s.charge(p.chargeKey(typ, decisionID))
 		x.rebuildHistory()
 	case epilogue.EventDismissal:
-		s.dismissed = later(s.dismissed, t)
+		s.dismissed = max(s.dismissed, ns)
 		x.rebuildHistory()
 	case epilogue.EventConversion:
-		s.converted = later(s.converted, t)
-		s.charge(typ + decisionID)
+		s.converted = max(s.converted, ns)
+		s.charge(p.chargeKey(typ, decisionID))
 	}
 }
 
@@ -252,26 +255,30 @@ func (x *person) offer(id string) *offerState {
 func (x *person) rebuildHistory() {
 	h := &epilogue.History{Orders: x.orders, Categories: append([]string(nil), x.categories...)}
 	for _, s := range x.offers {
-		if !s.engaged.IsZero() {
+		if s.engaged != 0 {
 			h.Engaged = append(h.Engaged, s.id)
 		}
-		if !s.dismissed.IsZero() {
+		if s.dismissed != 0 {
 			h.Dismissed = append(h.Dismissed, s.id)
 		}
 	}
 	x.hist = h
 }
 
-func (s *offerState) charge(key string) {
-	copy(s.charged[1:], s.charged[:len(s.charged)-1])
-	s.charged[0] = key
+// chargeKey names a charge (an event type of one decision) by a hash: 64 bits cannot collide
+// among the four kept per customer and offer.
+func (p *People) chargeKey(typ, decisionID string) uint64 {
+	var h maphash.Hash
+	h.SetSeed(p.seed)
+	h.WriteString(typ)
+	h.WriteByte(0)
+	h.WriteString(decisionID)
+	return h.Sum64()
 }
 
-func later(a, b time.Time) time.Time {
-	if b.After(a) {
-		return b
-	}
-	return a
+func (s *offerState) charge(key uint64) {
+	copy(s.charged[1:], s.charged[:len(s.charged)-1])
+	s.charged[0] = key
 }
 
 // reason returns why the customer should not see offer o now, or "".
@@ -281,17 +288,17 @@ func (x *person) reason(o *epilogue.Offer, now time.Time, dismissal time.Duratio
 		if s.id != o.ID {
 			continue
 		}
-		if !s.converted.IsZero() {
+		if s.converted != 0 {
 			return rConverted
 		}
-		if !s.dismissed.IsZero() && now.Sub(s.dismissed) < dismissal {
+		if s.dismissed != 0 && now.UnixNano()-s.dismissed < int64(dismissal) {
 			return rDismissed
 		}
 		if c := o.FrequencyCap; c.Count > 0 {
-			since := now.Add(-time.Duration(c.Period))
+			since := now.UnixNano() - int64(c.Period)
 			n := 0
 			for _, t := range s.impressions {
-				if t.After(since) {
+				if t > since {
 					n++
 				}
 			}

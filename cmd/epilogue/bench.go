@@ -23,6 +23,10 @@ func runBench(ctx context.Context, args []string, env func(string) string, stdou
 		return benchIngest(ctx, args[1:], env, stdout, stderr)
 	case "learn":
 		return benchLearn(ctx, args[1:], stdout, stderr)
+	case "decide-server": // started by bench decide: the server under test, in its own process
+		return benchDecideServer(ctx, args[1:], env, stdout, stderr)
+	case "trivial-server": // started by bench decide: the baseline, in its own process
+		return benchTrivialServer(ctx, stdout)
 	case "journeys":
 		return benchJourneys(ctx, args[1:], env, stdout, stderr)
 	}

@@ -10,6 +10,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"runtime/pprof"
@@ -134,24 +135,25 @@ func benchDecide(ctx context.Context, args []string, env func(string) string, st
 		pf.Close()
 	}
 
-	// Over HTTP on loopback, next to a trivial JSON handler measured the same way.
-	serveCtx, stop := context.WithCancel(ctx)
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		stop()
-		return err
-	}
-	done := make(chan error, 1)
-	go func() { done <- a.serve(serveCtx, ln) }()
-	defer func() { stop(); <-done }()
-	trivial, closeTrivial, err := serveTrivial()
+	// Over HTTP on loopback, next to a trivial JSON handler measured the same way. Each server
+	// runs in a process of its own, as in production, so neither shares a heap (and a garbage
+	// collector) with the other or with the load generator. This process's own app is closed
+	// first to give them the memory and the cores.
+	a.close()
+	decideAddr, key, stopDecide, err := spawnBenchServer(ctx, stderr, "decide-server", "--offers", fmt.Sprint(*nOffers),
+		"--customers", fmt.Sprint(*nCustomers), "--scorer", *scorerName, "--db", *dbURL, "--httpprofile", *httpProfile)
 	if err != nil {
 		return err
 	}
-	defer closeTrivial()
+	defer stopDecide()
+	trivialAddr, _, stopTrivial, err := spawnBenchServer(ctx, stderr, "trivial-server")
+	if err != nil {
+		return err
+	}
+	defer stopTrivial()
 	client := &http.Client{Transport: &http.Transport{MaxIdleConnsPerHost: *workers * 2, MaxConnsPerHost: *workers * 2, DisableCompression: true}}
-	key := benchKey(ctx, a.db, sc.shop.ID)
-	decideURL := "http://" + ln.Addr().String() + "/v1/decisions"
+	decideURL := "http://" + decideAddr + "/v1/decisions"
+	trivial := "http://" + trivialAddr + "/"
 	post := func(url string) loadgen.Do {
 		return func(i int) error {
 			req, _ := http.NewRequest("POST", url, bytes.NewReader(sc.bodies[i%len(sc.bodies)]))
@@ -174,16 +176,7 @@ func benchDecide(ctx context.Context, args []string, env func(string) string, st
 	loadgen.Saturate(ctx, time.Second, *workers, post(trivial))
 	for r := 0; r < *reps; r++ {
 		progress("over HTTP: saturation run %d of %d (decisions, then trivial)", r+1, *reps)
-		if r == 0 && *httpProfile != "" {
-			pf, err := os.Create(*httpProfile)
-			if err != nil {
-				return err
-			}
-			pprof.StartCPUProfile(pf)
-			defer pf.Close()
-		}
 		d := loadgen.Saturate(ctx, *dur, *workers, post(decideURL))
-		pprof.StopCPUProfile()
 		if d.Errors > 0 {
 			return fmt.Errorf("decisions failed under load: %d errors, first: %s", d.Errors, d.FirstError)
 		}
@@ -270,15 +263,11 @@ func decideAllocs(e *decide.Engine, sc *scenario) (allocs, bytes float64) {
 	return float64(after.Mallocs-before.Mallocs) / n, float64(after.TotalAlloc-before.TotalAlloc) / n
 }
 
-// serveTrivial starts the baseline: a handler that parses the same request body and answers a
-// fixed JSON document.
-func serveTrivial() (string, func(), error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", nil, err
-	}
+// trivialHandler is the baseline: it parses the same request body and answers a fixed JSON
+// document.
+func trivialHandler() http.Handler {
 	fixed := []byte(`{"decision_id":"dec_trivial","arm":"policy","offers":[],"no_offer_reason":"none_eligible"}` + "\n")
-	srv := &http.Server{Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		var req epilogue.DecisionRequest
 		body, _ := io.ReadAll(http.MaxBytesReader(w, r.Body, 1<<20))
 		if err := json.Unmarshal(body, &req); err != nil {
@@ -287,9 +276,127 @@ func serveTrivial() (string, func(), error) {
 		}
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(fixed)
-	})}
+	})
+}
+
+// benchServerReady is the line a benchmark server prints on stdout once it listens.
+type benchServerReady struct {
+	Addr string `json:"addr"`
+	Key  string `json:"key,omitempty"`
+}
+
+// spawnBenchServer starts this binary as "bench NAME ARGS…" and waits for its ready line. The
+// child serves until its standard input closes: stop closes it and waits for the exit.
+func spawnBenchServer(ctx context.Context, stderr io.Writer, name string, args ...string) (addr, key string, stop func(), err error) {
+	self, err := os.Executable()
+	if err != nil {
+		return "", "", nil, err
+	}
+	cmd := exec.CommandContext(ctx, self, append([]string{"bench", name}, args...)...)
+	cmd.Stderr = stderr
+	in, err := cmd.StdinPipe()
+	if err != nil {
+		return "", "", nil, err
+	}
+	out, err := cmd.StdoutPipe()
+	if err != nil {
+		return "", "", nil, err
+	}
+	if err := cmd.Start(); err != nil {
+		return "", "", nil, err
+	}
+	stop = func() { in.Close(); cmd.Wait() }
+	var ready benchServerReady
+	if err := json.NewDecoder(out).Decode(&ready); err != nil {
+		stop()
+		return "", "", nil, fmt.Errorf("bench %s did not start: %w", name, err)
+	}
+	return ready.Addr, ready.Key, stop, nil
+}
+
+// serveBench listens on loopback, announces the address on stdout and serves h until standard
+// input closes (the parent benchmark is done) or ctx ends.
+func serveBench(ctx context.Context, stdout io.Writer, h http.Handler, key string) error {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	srv := &http.Server{Handler: h}
 	go srv.Serve(ln)
-	return "http://" + ln.Addr().String() + "/", func() { srv.Close() }, nil
+	json.NewEncoder(stdout).Encode(benchServerReady{Addr: ln.Addr().String(), Key: key})
+	done := make(chan struct{})
+	go func() { io.Copy(io.Discard, os.Stdin); close(done) }()
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
+	return srv.Close()
+}
+
+// benchTrivialServer is "bench trivial-server": the baseline in a process of its own.
+func benchTrivialServer(ctx context.Context, stdout io.Writer) error {
+	return serveBench(ctx, stdout, trivialHandler(), "")
+}
+
+// benchDecideServer is "bench decide-server": the decision benchmark's scenario served by the
+// real app in a process of its own.
+func benchDecideServer(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
+	f := newFlags("bench decide-server", "bench decide-server [flags]", env, stderr)
+	nOffers := f.Int("offers", 1000, "active offers in the shop")
+	nCustomers := f.Int("customers", 100000, "customers with history")
+	scorerName := f.String("scorer", "prior", "scorer: prior or model")
+	dbURL := f.String("db", "", "database (default: a fresh SQLite file in a temporary directory)")
+	httpProfile := f.String("httpprofile", "", "write a CPU profile of the whole run to this file")
+	if err := f.parse(args); err != nil {
+		return err
+	}
+	now := time.Now().UTC()
+	sc := newScenario(1, *nOffers, *nCustomers, 0, now)
+	scorer, err := benchScorer(*scorerName, sc)
+	if err != nil {
+		return err
+	}
+	url, cleanup, err := benchDB(*dbURL)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	db, err := store.Open(ctx, url)
+	if err != nil {
+		return err
+	}
+	if err := sc.seedStore(ctx, db); err != nil {
+		db.Close()
+		return err
+	}
+	key := benchKey(ctx, db, sc.shop.ID)
+	db.Close()
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	a, err := openApp(ctx, appConfig{db: url, log: log, scorer: scorer})
+	if err != nil {
+		return err
+	}
+	sc.seedHistory(a.engine, now)
+	if *httpProfile != "" {
+		pf, err := os.Create(*httpProfile)
+		if err != nil {
+			return err
+		}
+		pprof.StartCPUProfile(pf)
+		defer func() { pprof.StopCPUProfile(); pf.Close() }()
+	}
+	serveCtx, stop := context.WithCancel(ctx)
+	defer stop()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	done := make(chan error, 1)
+	go func() { done <- a.serve(serveCtx, ln) }()
+	json.NewEncoder(stdout).Encode(benchServerReady{Addr: ln.Addr().String(), Key: key})
+	io.Copy(io.Discard, os.Stdin)
+	stop()
+	return <-done
 }
 
 // benchKey makes a publishable key for the benchmark shop: the browser's path.
