@@ -5,7 +5,6 @@ import (
 	"database/sql"
 	"encoding/json"
 	"errors"
-	"strconv"
 	"time"
 
 	"github.com/epiloguehq/epilogue"
@@ -33,16 +32,10 @@ func (db *DB) InsertDecisions(ctx context.Context, ds []*epilogue.Decision) erro
 		return nil
 	}
 	args := make([]any, 0, len(ds)*decisionColumns)
+	var buf []byte
 	for _, d := range ds {
-		data, err := marshal("decision", decisionData{
-			Offers: d.Offers, Candidates: d.Candidates, Filtered: d.Filtered, NoOfferReason: d.NoOfferReason,
-			ModelVersion: d.ModelVersion, Latency: d.Latency, Request: d.Request,
-			History: d.History, Returning: d.Returning,
-		})
-		if err != nil {
-			return err
-		}
-		args = append(args, d.ShopID, d.ID, d.PlacementID, d.Surface, d.Arm, d.CustomerKey, d.ConfirmationRef, micros(d.Time), data)
+		buf = appendDecisionData(buf[:0], d)
+		args = append(args, d.ShopID, d.ID, d.PlacementID, d.Surface, d.Arm, d.CustomerKey, d.ConfirmationRef, micros(d.Time), string(buf))
 	}
 	return db.tx(ctx, func(tx *sql.Tx) error {
 		if err := db.lockLog(ctx, tx, "decisions"); err != nil {
@@ -153,27 +146,28 @@ func (db *DB) insertRows(ctx context.Context, tx *sql.Tx, name string, cols int,
 // is a third less to write.
 type compactVerdicts []epilogue.Verdict
 
-func (c compactVerdicts) MarshalJSON() ([]byte, error) {
+func (c compactVerdicts) MarshalJSON() ([]byte, error) { return c.appendJSON(nil), nil }
+
+func (c compactVerdicts) appendJSON(b []byte) []byte {
 	if c == nil {
-		return []byte("null"), nil
+		return append(b, "null"...)
 	}
-	b := make([]byte, 0, 40*len(c)+2)
 	b = append(b, '[')
 	for i, v := range c {
 		if i > 0 {
 			b = append(b, ',')
 		}
 		b = append(b, '[')
-		b = strconv.AppendQuote(b, v.OfferID)
+		b = appendString(b, v.OfferID)
 		b = append(b, ',')
-		b = strconv.AppendQuote(b, v.Verdict)
+		b = appendString(b, v.Verdict)
 		b = append(b, ',')
-		b = strconv.AppendQuote(b, v.Reason)
+		b = appendString(b, v.Reason)
 		b = append(b, ',')
-		b = strconv.AppendFloat(b, v.Score, 'g', 6, 64)
+		b = appendFloat(b, v.Score)
 		b = append(b, ']')
 	}
-	return append(b, ']'), nil
+	return append(b, ']')
 }
 
 func (c *compactVerdicts) UnmarshalJSON(b []byte) error {

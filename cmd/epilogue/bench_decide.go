@@ -13,6 +13,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"runtime/debug"
 	"runtime/pprof"
 	"slices"
 	"time"
@@ -140,6 +141,11 @@ func benchDecide(ctx context.Context, args []string, env func(string) string, st
 	// collector) with the other or with the load generator. This process's own app is closed
 	// first to give them the memory and the cores.
 	a.close()
+	// The load generator must not carry this process's state: a large live heap would make its
+	// own garbage collection pause the clients, and the pauses would count as server latency.
+	a, bare, scorer, sc.requests = nil, nil, nil, nil
+	runtime.GC()
+	debug.FreeOSMemory()
 	decideAddr, key, stopDecide, err := spawnBenchServer(ctx, stderr, "decide-server", "--offers", fmt.Sprint(*nOffers),
 		"--customers", fmt.Sprint(*nCustomers), "--scorer", *scorerName, "--db", *dbURL, "--httpprofile", *httpProfile)
 	if err != nil {
@@ -236,7 +242,7 @@ func decideLoop(e *decide.Engine, sc *scenario, d time.Duration, reps int) (rate
 					panic(err)
 				}
 				total++
-				cands += len(res.Decision.Candidates)
+				cands += res.Eligible
 				if len(res.Offers) > 0 {
 					shown++
 				}
