@@ -357,7 +357,7 @@ func benchDecideServer(ctx context.Context, args []string, env func(string) stri
 		return err
 	}
 	now := time.Now().UTC()
-	sc := newScenario(1, *nOffers, *nCustomers, 0, now)
+	sc := newScenario(1, *nOffers, *nCustomers, 20000, now) // the requests warm the model, as in the parent
 	scorer, err := benchScorer(*scorerName, sc)
 	if err != nil {
 		return err
