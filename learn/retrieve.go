@@ -18,7 +18,7 @@ import (
 // Score's time by about a quarter; in TestRetrievalKeepsTheBest the complete top three were
 // always among the retrieved.
 const (
-	fullyScored     = 48
+	fullyScored     = 24
 	retrievalSigmas = 2
 )
 
