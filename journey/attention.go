@@ -73,16 +73,21 @@ func (a *Attention) Spend(shopID, customerKey string, at time.Time) {
 	k := shopID + "\x00" + customerKey
 	s := a.shard(k)
 	s.mu.Lock()
-	ts := s.m[k]
+	s.m[k] = insertSpend(s.m[k], at)
+	s.mu.Unlock()
+}
+
+// insertSpend adds a spend in time order, keeping the newest maxBudget: older spends cannot
+// matter once that many are newer.
+func insertSpend(ts []time.Time, at time.Time) []time.Time {
 	i := sort.Search(len(ts), func(i int) bool { return ts[i].After(at) })
 	ts = append(ts, time.Time{})
 	copy(ts[i+1:], ts[i:])
 	ts[i] = at
-	if len(ts) > maxBudget { // older spends cannot matter once this many are newer
+	if len(ts) > maxBudget {
 		ts = ts[len(ts)-maxBudget:]
 	}
-	s.m[k] = ts
-	s.mu.Unlock()
+	return ts
 }
 
 // NextAllowed returns the first time at or after now when the customer's budget allows one
@@ -178,6 +183,55 @@ type Mark struct {
 // offers shown.
 type AttentionSource interface {
 	AttentionMarks(ctx context.Context, since time.Time) ([]Mark, error)
+}
+
+// Reload replaces what the budget knows with the store's record of the week before now, keeping
+// the spends made here in the last grace (they may not be committed yet). With several replicas
+// it is how each sees the marketing sent and the partner offers shown through the others.
+func (a *Attention) Reload(ctx context.Context, src AttentionSource, now time.Time, grace time.Duration) error {
+	marks, err := src.AttentionMarks(ctx, now.Add(-week))
+	if err != nil {
+		return err
+	}
+	var fresh [len(a.shards)]map[string][]time.Time
+	for i := range fresh {
+		fresh[i] = map[string][]time.Time{}
+	}
+	index := func(k string) int { return int(maphash.String(a.seed, k) % uint64(len(a.shards))) }
+	for _, m := range marks {
+		if m.CustomerKey == "" {
+			continue
+		}
+		k := m.ShopID + "\x00" + m.CustomerKey
+		f := fresh[index(k)]
+		f[k] = insertSpend(f[k], m.Time)
+	}
+	recent := now.Add(-grace)
+	for i := range a.shards {
+		s := &a.shards[i]
+		s.mu.Lock()
+		for k, ts := range s.m {
+			for _, t := range ts {
+				if t.After(recent) && !containsTime(fresh[i][k], t) {
+					fresh[i][k] = insertSpend(fresh[i][k], t)
+				}
+			}
+		}
+		s.m = fresh[i]
+		s.mu.Unlock()
+	}
+	return nil
+}
+
+// containsTime compares to the microsecond: the store keeps no finer.
+func containsTime(ts []time.Time, t time.Time) bool {
+	t = t.Truncate(time.Microsecond)
+	for _, x := range ts {
+		if x.Truncate(time.Microsecond).Equal(t) {
+			return true
+		}
+	}
+	return false
 }
 
 // Seed loads the spends of the week before now from the store.

@@ -121,6 +121,25 @@ func (a *app) wireJourneys(ctx context.Context, ac appConfig) error {
 	if !c.manual {
 		a.background = append(a.background, a.scheduler.Run)
 	}
+	if a.db.Dialect() == "postgres" {
+		// Replicas share one database: each reloads the attention budget from it, so marketing
+		// sent and partner offers shown through one count on all within seconds.
+		att := a.attention
+		a.background = append(a.background, func(ctx context.Context) {
+			t := time.NewTicker(10 * time.Second)
+			defer t.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-t.C:
+					if err := att.Reload(ctx, a.db, a.clock.Now(), 30*time.Second); err != nil && ctx.Err() == nil {
+						a.log.Error("reloading the attention budget", "err", err)
+					}
+				}
+			}
+		})
+	}
 	return nil
 }
 
