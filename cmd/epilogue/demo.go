@@ -180,10 +180,10 @@ Post an order and watch the confirmation email land in ./outbox.jsonl (no mail s
   curl -s %[1]s/v1/orders -H 'Authorization: Bearer %[3]s' -d '{"id": "1001",
     "customer": {"id": "cust_42", "email": "ana@example.com", "first_name": "Ana"},
     "items": [{"sku": "X1", "title": "Espresso machine", "category": "coffee machines", "price": "499.00", "quantity": 1}],
-    "total": "499.00", "currency": "USD", "created_at": "2026-11-23T12:00:00Z"}'
+    "total": "499.00", "currency": "USD", "created_at": "%[4]s"}'
   curl -s %[1]s/v1/orders/1001/timeline -H 'Authorization: Bearer %[3]s'
 
 Offers: GET %[1]s/v1/offers   Metrics: %[1]s/metrics   Stop with Ctrl-C.
 
-`, base, pk, sk)
+`, base, pk, sk, time.Now().UTC().Format(time.RFC3339))
 }
