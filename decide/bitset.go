@@ -8,9 +8,8 @@ type bitset []uint64
 
 func newBitset(n int) bitset { return make(bitset, (n+63)/64) }
 
-func (b bitset) set(i int)          { b[i/64] |= 1 << (uint(i) % 64) }
-func (b bitset) has(i int) bool     { return b[i/64]&(1<<(uint(i)%64)) != 0 }
-func (b bitset) or(o bitset) bitset { c := append(bitset(nil), b...); return c.orIn(o) }
+func (b bitset) set(i int)      { b[i/64] |= 1 << (uint(i) % 64) }
+func (b bitset) has(i int) bool { return b[i/64]&(1<<(uint(i)%64)) != 0 }
 func (b bitset) orIn(o bitset) bitset {
 	for i := range b {
 		b[i] |= o[i]

@@ -109,7 +109,7 @@ func (s *Scheduler) runStep(ctx context.Context, cfg *shopConfig, j *Journey, i 
 			next = End
 		}
 	case StepSend, StepReviewRequest, StepSurvey, StepWebhook:
-		if m := s.compose(cfg, j, st, r, x, now); x.err == nil {
+		if m := s.compose(cfg, j, st, r, x); x.err == nil {
 			r.Messages = append(r.Messages, m)
 		}
 	case StepOffers:

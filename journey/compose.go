@@ -17,10 +17,10 @@ import (
 // and stored whole, so a resend after a crash is the same message. A message that cannot go
 // (no address, no consent, SMS off) is still made, as skipped with the reason, so the order's
 // timeline says why nothing was sent.
-func (s *Scheduler) compose(cfg *shopConfig, j *Journey, st *Step, r *Run, x *subject, now time.Time) *Message {
+func (s *Scheduler) compose(cfg *shopConfig, j *Journey, st *Step, r *Run, x *subject) *Message {
 	en := r.Enrollment
 	key := en.ID + "/" + st.ID
-	now = s.c.Clock.Now().UTC() // after the steps before it (a decision), for the timeline's order
+	now := s.c.Clock.Now().UTC() // after the steps before it (a decision), for the timeline's order
 	m := &Message{
 		Message: epilogue.Message{ID: stableID("msg_", en.ShopID, key), ShopID: en.ShopID, IdempotencyKey: key,
 			OrderID: en.OrderID, CustomerID: en.CustomerID, Status: MsgQueued, NextAttemptAt: now, CreatedAt: now},

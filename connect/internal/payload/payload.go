@@ -8,14 +8,13 @@ import (
 	"crypto/hmac"
 	"crypto/sha256"
 	"encoding/json"
-	"errors"
-	"io"
 	"reflect"
 	"strconv"
 	"strings"
 	"time"
 
 	"github.com/epiloguehq/epilogue"
+	"github.com/epiloguehq/epilogue/internal/jsondecode"
 )
 
 // MaxBody is the largest webhook body parsed. Shopify orders with hundreds of lines reach a
@@ -172,97 +171,7 @@ func Unwrap(body []byte, keys ...string) []byte {
 // Decode unmarshals one JSON object into v; every failure is an invalid_request naming the field
 // at fault ("line_items[1].price").
 func Decode(body []byte, v any) error {
-	dec := json.NewDecoder(bytes.NewReader(body))
-	err := dec.Decode(v)
-	if err == nil {
-		if _, extra := dec.Token(); extra != io.EOF {
-			return epilogue.Errorf(epilogue.EInvalid, "webhook body must hold exactly one JSON value")
-		}
-		return nil
-	}
-	var syn *json.SyntaxError
-	var te *json.UnmarshalTypeError
-	switch {
-	case errors.As(err, &syn):
-		return epilogue.Errorf(epilogue.EInvalid, "malformed JSON at byte %d: %s", syn.Offset, syn.Error())
-	case errors.Is(err, io.ErrUnexpectedEOF), errors.Is(err, io.EOF):
-		return epilogue.Errorf(epilogue.EInvalid, "malformed JSON: unexpected end of input")
-	case errors.As(err, &te):
-		field := locate(body, te)
-		if sub, msg, ok := epilogue.FieldMessage(te); ok {
-			if sub != "" {
-				field += "." + sub
-			}
-			return epilogue.Invalid(field, "%s", msg)
-		}
-		if field == "" {
-			return epilogue.Errorf(epilogue.EInvalid, "webhook body must be a JSON object")
-		}
-		return epilogue.Invalid(field, "must be %s, not %s", kind(te.Type), te.Value)
-	}
-	return epilogue.Errorf(epilogue.EInvalid, "malformed JSON: %v", err)
-}
-
-// locate turns encoding/json's dotted path ("line_items.price") into one with the index of the
-// first element that does not decode ("line_items[1].price").
-func locate(b []byte, te *json.UnmarshalTypeError) string {
-	if te.Field == "" {
-		return ""
-	}
-	var root any
-	if json.Unmarshal(b, &root) != nil {
-		return te.Field
-	}
-	if p, ok := walk(root, strings.Split(te.Field, "."), te.Type); ok {
-		return strings.TrimPrefix(p, ".")
-	}
-	return te.Field
-}
-
-func walk(v any, parts []string, leaf reflect.Type) (string, bool) {
-	if arr, ok := v.([]any); ok {
-		for i, el := range arr {
-			if p, ok := walk(el, parts, leaf); ok {
-				return "[" + strconv.Itoa(i) + "]" + p, true
-			}
-		}
-		return "", false
-	}
-	if len(parts) == 0 {
-		raw, _ := json.Marshal(v)
-		return "", json.Unmarshal(raw, reflect.New(leaf).Interface()) != nil
-	}
-	obj, ok := v.(map[string]any)
-	if !ok {
-		return "", false
-	}
-	child, ok := obj[parts[0]]
-	if !ok {
-		return "", false
-	}
-	p, ok := walk(child, parts[1:], leaf)
-	if !ok {
-		return "", false
-	}
-	return "." + parts[0] + p, true
-}
-
-func kind(t reflect.Type) string {
-	switch t.Kind() {
-	case reflect.String:
-		return "a string"
-	case reflect.Int, reflect.Int64, reflect.Int32:
-		return "an integer"
-	case reflect.Float64, reflect.Float32:
-		return "a number"
-	case reflect.Bool:
-		return "true or false"
-	case reflect.Slice:
-		return "an array"
-	case reflect.Map, reflect.Struct:
-		return "an object"
-	}
-	return t.String()
+	return jsondecode.Decode(body, v, jsondecode.Options{What: "webhook body"})
 }
 
 // Clip returns s cut to at most n bytes on a character boundary: webhooks are accepted with
