@@ -75,36 +75,15 @@ func benchDecide(ctx context.Context, args []string, env func(string) string, st
 		return err
 	}
 	progress := func(format string, a ...any) { fmt.Fprintf(stderr, "bench decide: "+format+"\n", a...) }
-	now := time.Now().UTC()
 	progress("building the scenario: %d offers, %d customers", *nOffers, *nCustomers)
-	sc := newScenario(1, *nOffers, *nCustomers, 20000, now)
 	if *scorerName == "model" {
 		progress("warming the model up on %d simulated impressions", warmImpressions)
 	}
-	scorer, err := benchScorer(*scorerName, sc)
-	if err != nil {
-		return err
-	}
-	url, cleanup, err := benchDB(*dbURL)
+	a, sc, scorer, _, cleanup, err := setupDecideScenario(ctx, *nOffers, *nCustomers, *scorerName, *dbURL, stderr)
 	if err != nil {
 		return err
 	}
 	defer cleanup()
-	db, err := store.Open(ctx, url)
-	if err != nil {
-		return err
-	}
-	if err := sc.seedStore(ctx, db); err != nil {
-		db.Close()
-		return err
-	}
-	db.Close()
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	a, err := openApp(ctx, appConfig{db: url, log: log, scorer: scorer})
-	if err != nil {
-		return err
-	}
-	sc.seedHistory(a.engine, now)
 	rep := &decideReport{Offers: *nOffers, Customers: *nCustomers, Scorer: a.engine.Scorer().Version(), DB: a.db.Dialect(), CPUs: runtime.NumCPU()}
 
 	// In process, one core: the engine alone (records dropped), then with recording.
@@ -356,33 +335,11 @@ func benchDecideServer(ctx context.Context, args []string, env func(string) stri
 	if err := f.parse(args); err != nil {
 		return err
 	}
-	now := time.Now().UTC()
-	sc := newScenario(1, *nOffers, *nCustomers, 20000, now) // the requests warm the model, as in the parent
-	scorer, err := benchScorer(*scorerName, sc)
-	if err != nil {
-		return err
-	}
-	url, cleanup, err := benchDB(*dbURL)
+	a, _, _, key, cleanup, err := setupDecideScenario(ctx, *nOffers, *nCustomers, *scorerName, *dbURL, stderr)
 	if err != nil {
 		return err
 	}
 	defer cleanup()
-	db, err := store.Open(ctx, url)
-	if err != nil {
-		return err
-	}
-	if err := sc.seedStore(ctx, db); err != nil {
-		db.Close()
-		return err
-	}
-	key := benchKey(ctx, db, sc.shop.ID)
-	db.Close()
-	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	a, err := openApp(ctx, appConfig{db: url, log: log, scorer: scorer})
-	if err != nil {
-		return err
-	}
-	sc.seedHistory(a.engine, now)
 	if *httpProfile != "" {
 		pf, err := os.Create(*httpProfile)
 		if err != nil {
@@ -403,6 +360,42 @@ func benchDecideServer(ctx context.Context, args []string, env func(string) stri
 	io.Copy(io.Discard, os.Stdin)
 	stop()
 	return <-done
+}
+
+// setupDecideScenario builds the standard scenario (seed 1: the parent and the server process
+// build the same one), stores it, opens the app on it with the scorer asked for and gives the
+// customers their history. It returns a publishable key for the shop.
+func setupDecideScenario(ctx context.Context, offers, customers int, scorerName, dbURL string, stderr io.Writer) (
+	a *app, sc *scenario, scorer decide.Scorer, key string, cleanup func(), err error) {
+	now := time.Now().UTC()
+	sc = newScenario(1, offers, customers, 20000, now)
+	if scorer, err = benchScorer(scorerName, sc); err != nil {
+		return nil, nil, nil, "", nil, err
+	}
+	url, cleanup, err := benchDB(dbURL)
+	if err != nil {
+		return nil, nil, nil, "", nil, err
+	}
+	fail := func(err error) (*app, *scenario, decide.Scorer, string, func(), error) {
+		cleanup()
+		return nil, nil, nil, "", nil, err
+	}
+	db, err := store.Open(ctx, url)
+	if err != nil {
+		return fail(err)
+	}
+	if err := sc.seedStore(ctx, db); err != nil {
+		db.Close()
+		return fail(err)
+	}
+	key = benchKey(ctx, db, sc.shop.ID)
+	db.Close()
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
+	if a, err = openApp(ctx, appConfig{db: url, log: log, scorer: scorer}); err != nil {
+		return fail(err)
+	}
+	sc.seedHistory(a.engine, now)
+	return a, sc, scorer, key, cleanup, nil
 }
 
 // benchKey makes a publishable key for the benchmark shop: the browser's path.
