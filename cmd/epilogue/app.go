@@ -7,6 +7,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
+	"runtime/debug"
 	"sync"
 	"time"
 
@@ -51,8 +53,26 @@ type appConfig struct {
 	logRequests bool
 	clock       epilogue.Clock
 	scorer      decide.Scorer // served as given, with nothing learned (benchmarks); nil: see learning
+	gcPercent   int           // the garbage collector's GOGC (0: defaultGCPercent, unless GOGC is set)
 	learning    learning
 	journeys    journeyConfig
+}
+
+// defaultGCPercent lets the heap grow to five times what is live before collecting. The server
+// keeps every customer's recent history in memory (a hundred thousand customers are ~150 MB of
+// pointers to scan), and at Go's default of 100 the collector took a seventh of the CPU under
+// load; at 400 decisions over HTTP went from 12,800/s to 16,000/s for a few hundred MB more.
+const defaultGCPercent = 400
+
+// setGCPercent applies the configured GOGC; the GOGC environment variable, when set, wins.
+func setGCPercent(p int) {
+	if os.Getenv("GOGC") != "" {
+		return
+	}
+	if p == 0 {
+		p = defaultGCPercent
+	}
+	debug.SetGCPercent(p)
 }
 
 // recorderFunc adapts a function to decide.Recorder.
@@ -66,6 +86,7 @@ func openApp(ctx context.Context, c appConfig) (*app, error) {
 	if c.clock == nil {
 		c.clock = epilogue.SystemClock{}
 	}
+	setGCPercent(c.gcPercent)
 	db, err := store.Open(ctx, c.db)
 	if err != nil {
 		return nil, err

@@ -12,7 +12,8 @@ import (
 // setting can be given either way and --help shows both.
 type flags struct {
 	*flag.FlagSet
-	env func(string) string
+	env    func(string) string
+	envErr error // a malformed environment variable, reported by parse
 }
 
 func newFlags(name, usage string, env func(string) string, stderr io.Writer) *flags {
@@ -37,6 +38,18 @@ func (f *flags) str(name, def, help string) *string {
 	return f.String(name, def, help+" ($"+envName(name)+")")
 }
 
+// integer declares an int flag with an environment fallback; a malformed variable is an error
+// at parse time, not silently the default.
+func (f *flags) integer(name string, def int, help string) *int {
+	p := f.Int(name, def, help+" ($"+envName(name)+")")
+	if v := f.env(envName(name)); v != "" {
+		if err := f.Set(name, v); err != nil {
+			f.envErr = fmt.Errorf("$%s: %q is not a whole number", envName(name), v)
+		}
+	}
+	return p
+}
+
 // boolean declares a bool flag with an environment fallback ("1", "true").
 func (f *flags) boolean(name string, def bool, help string) *bool {
 	if v := strings.ToLower(f.env(envName(name))); v != "" {
@@ -47,6 +60,9 @@ func (f *flags) boolean(name string, def bool, help string) *bool {
 
 // parse parses args; --help is not an error.
 func (f *flags) parse(args []string) error {
+	if f.envErr != nil {
+		return f.envErr
+	}
 	err := f.Parse(args)
 	if err == flag.ErrHelp {
 		return errHelp

@@ -12,6 +12,7 @@ func runServe(ctx context.Context, args []string, env func(string) string, stdou
 	db := f.str("db", defaultDB, "database: sqlite:///path/file.db, sqlite://./file.db or postgres://user@host:5432/db")
 	addr := f.str("addr", "127.0.0.1:8080", "address to listen on (HOST:PORT; :8080 for every interface)")
 	lf := f.logging()
+	gc := f.integer("gc-percent", defaultGCPercent, "garbage collector target (GOGC): higher trades memory for CPU; a GOGC environment variable wins")
 	learnf := f.learningFlags()
 	journeyf := f.journeyFlags()
 	if err := f.parse(args); err != nil {
@@ -25,7 +26,7 @@ func runServe(ctx context.Context, args []string, env func(string) string, stdou
 	if err != nil {
 		return err
 	}
-	a, err := openApp(ctx, appConfig{db: *db, log: log, logRequests: *lf.requests, learning: lc, journeys: journeyf(*addr)})
+	a, err := openApp(ctx, appConfig{db: *db, log: log, logRequests: *lf.requests, learning: lc, journeys: journeyf(*addr), gcPercent: *gc})
 	if err != nil {
 		return err
 	}
