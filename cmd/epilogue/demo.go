@@ -34,18 +34,11 @@ func runDemo(ctx context.Context, args []string, env func(string) string, stdout
 	db := f.String("db", "sqlite://./epilogue-demo.db", "database for the demo shop (kept between runs)")
 	addr := f.String("addr", "127.0.0.1:8080", "address to listen on")
 	asJSON := f.Bool("json", false, "print the keys as one JSON document instead of the guide")
-	lf := f.logging()
-	gc := f.integer("gc-percent", defaultGCPercent, "garbage collector target (GOGC): higher trades memory for CPU; a GOGC environment variable wins")
-	learnf := f.learningFlags()
-	journeyf := f.journeyFlags()
+	config := f.serverFlags(stderr)
 	if err := f.parse(args); err != nil {
 		return err
 	}
-	log, err := lf.logger(stderr)
-	if err != nil {
-		return err
-	}
-	lc, err := learnf()
+	c, err := config(*db, *addr)
 	if err != nil {
 		return err
 	}
@@ -57,7 +50,7 @@ func runDemo(ctx context.Context, args []string, env func(string) string, stdout
 	if err != nil {
 		return fmt.Errorf("listen on %s: %w (is another Epilogue running? try --addr 127.0.0.1:8081)", *addr, err)
 	}
-	a, err := openApp(ctx, appConfig{db: *db, log: log, logRequests: *lf.requests, learning: lc, journeys: journeyf(*addr), gcPercent: *gc})
+	a, err := openApp(ctx, c)
 	if err != nil {
 		ln.Close()
 		return err
