@@ -1,4 +1,4 @@
-package httpapi
+package jsondecode
 
 import (
 	"testing"
@@ -24,17 +24,17 @@ func TestUnmarshalNamesTheFieldWithIndices(t *testing.T) {
 		`{"cart":{"price":"1"}}`:                                  "cart",
 	} {
 		var b body
-		err := unmarshal([]byte(js), &b, false)
+		err := Decode([]byte(js), &b, Options{})
 		e, ok := err.(*epilogue.Error)
 		if !ok || e.Field != field || e.Code != epilogue.EInvalid {
 			t.Errorf("%s: got %v, want field %s", js, err, field)
 		}
 	}
 	var b body
-	if err := unmarshal([]byte(`{"cart":[],"extra":1}`), &b, true); err == nil || err.(*epilogue.Error).Field != "extra" {
+	if err := Decode([]byte(`{"cart":[],"extra":1}`), &b, Options{Strict: true}); err == nil || err.(*epilogue.Error).Field != "extra" {
 		t.Errorf("unknown field: %v", err)
 	}
-	if err := unmarshal([]byte(`{"cart":[]} []`), &b, false); err == nil {
+	if err := Decode([]byte(`{"cart":[]} []`), &b, Options{}); err == nil {
 		t.Error("two JSON values accepted")
 	}
 }
