@@ -141,4 +141,3 @@ func skipChunked(r *bufio.Reader) error {
 		}
 	}
 }
-
