@@ -387,3 +387,43 @@ func (noisy) Score(_ *epilogue.Moment, offers []*epilogue.Offer, out []epilogue.
 	}
 }
 func (noisy) Version() string { return "noisy" }
+
+// Decisions, events and profile changes for the same customers at once: run with -race.
+func TestConcurrentDecisionsAndEvents(t *testing.T) {
+	var offers []*epilogue.Offer
+	for i := 0; i < 20; i++ {
+		offers = append(offers, offer(t, issueOffer, func(o *epilogue.Offer) { o.ExclusionGroup = ""; o.FrequencyCap.Count = 5 }))
+	}
+	f := newFixture(t, offers)
+	f.e.recorder = nil // the fixture's recorder is not safe for concurrent use
+	done := make(chan struct{})
+	for g := 0; g < 4; g++ {
+		go func(g int) {
+			defer func() { done <- struct{}{} }()
+			for i := 0; i < 300; i++ {
+				cust := fmt.Sprint("c", i%7)
+				req := request(t, issueRequest, func(r *epilogue.DecisionRequest) { r.Customer.ID = cust })
+				res, err := f.e.Decide(f.shop.ID, req, i%10 == 0)
+				if err != nil {
+					t.Error(err)
+					return
+				}
+				for k, s := range res.Offers {
+					typ := []string{epilogue.EventImpression, epilogue.EventEngagement, epilogue.EventDismissal}[k%3]
+					ev, err := f.e.Prepare(f.shop.ID, EventInput{ID: fmt.Sprint(g, "-", i, "-", k), Type: typ, Token: s.Token})
+					if err != nil {
+						t.Error(err)
+						return
+					}
+					f.e.Apply(ev)
+				}
+				if i%50 == 0 {
+					f.e.People().SetProfile(f.shop.ID, &epilogue.Customer{ID: cust, Attributes: map[string]string{"loyalty_tier": "gold"}})
+				}
+			}
+		}(g)
+	}
+	for g := 0; g < 4; g++ {
+		<-done
+	}
+}
