@@ -2,14 +2,13 @@ package main
 
 import (
 	"context"
-	"encoding/json"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/epiloguehq/epilogue/internal/shareddata"
 
 	"github.com/epiloguehq/epilogue/connect/easypost"
 	"github.com/epiloguehq/epilogue/connect/shopify"
@@ -21,33 +20,6 @@ const issueOrder = `{"id":"1001","customer":{"id":"c1","email":"ana@example.com"
  "total":"499.00","currency":"USD","created_at":"2025-03-14T15:09:26Z"}`
 
 const issueShipment = `{"id":"shp_1","order_id":"1001","carrier":"UPS","tracking_number":"1Z999"}`
-
-// payloadFile reads a real payload from shared/data/payloads, skipping when it is not there.
-func payloadFile(t *testing.T, name string) []byte {
-	t.Helper()
-	dir := os.Getenv("EPILOGUE_PAYLOADS")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "..", "shared", "data", "payloads")
-	}
-	b, err := os.ReadFile(filepath.Join(dir, name))
-	if os.IsNotExist(err) {
-		t.Skipf("real payloads not found in %s (set EPILOGUE_PAYLOADS to the shared/data/payloads directory)", dir)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
-// bare returns the webhook form (no wrapper key) of a REST fixture.
-func bare(t *testing.T, b []byte, key string) []byte {
-	t.Helper()
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(b, &m); err != nil || m[key] == nil {
-		t.Fatalf("fixture has no %q: %v", key, err)
-	}
-	return m[key]
-}
 
 // kinds lists a shop's activities as kind[:status].
 func (e *env) kinds(shopID string) []string {
@@ -247,7 +219,7 @@ func TestShipmentsAPI(t *testing.T) {
 }
 
 func TestShopifyWebhooks(t *testing.T) {
-	orderBody := bare(t, payloadFile(t, "shopify_orders_create.json"), "order")
+	orderBody := shareddata.Unwrap(t, shareddata.Payload(t, "shopify_orders_create.json"), "order")
 	e := startEnv(t, "")
 	a := e.a.id
 
@@ -275,7 +247,7 @@ func TestShopifyWebhooks(t *testing.T) {
 	if r := e.shopify(a, "orders/create", "whsec_a", orderBody).must(t, 200); r.str("order") != "created" || r.str("status") != "processed" {
 		t.Fatalf("order: %s", r.raw)
 	}
-	for _, body := range [][]byte{orderBody, payloadFile(t, "shopify_orders_create.json")} {
+	for _, body := range [][]byte{orderBody, shareddata.Payload(t, "shopify_orders_create.json")} {
 		if r := e.shopify(a, "orders/create", "whsec_a", body).must(t, 200); r.str("order") != "unchanged" {
 			t.Fatalf("retry: %s", r.raw)
 		}
@@ -290,12 +262,12 @@ func TestShopifyWebhooks(t *testing.T) {
 	e.call("GET", "/v1/orders/450789469", e.b.sk, nil).mustError(t, 404, "not_found", "")
 
 	// Scans arriving before their fulfillment, and out of order among themselves.
-	inTransit := payloadFile(t, "shopify_fulfillment_events_create_in_transit.json")
-	e.shopify(a, "fulfillment_events/create", "whsec_a", bare(t, inTransit, "event")).must(t, 200)
+	inTransit := shareddata.Payload(t, "shopify_fulfillment_events_create_in_transit.json")
+	e.shopify(a, "fulfillment_events/create", "whsec_a", shareddata.Unwrap(t, inTransit, "event")).must(t, 200)
 	labelPrinted := []byte(`{"id":1,"fulfillment_id":255858046,"order_id":450789469,"status":"label_printed","happened_at":"2013-11-01T10:00:00-04:00"}`)
 	e.shopify(a, "fulfillment_events/create", "whsec_a", labelPrinted).must(t, 200)
 	e.shopify(a, "fulfillment_events/create", "whsec_a", inTransit).must(t, 200) // retried, wrapped
-	e.shopify(a, "fulfillments/create", "whsec_a", payloadFile(t, "shopify_fulfillments_create.json")).must(t, 200)
+	e.shopify(a, "fulfillments/create", "whsec_a", shareddata.Payload(t, "shopify_fulfillments_create.json")).must(t, 200)
 	s := e.call("GET", "/v1/shipments/255858046", e.a.sk, nil).must(t, 200)
 	if s.str("status") != "in_transit" || s.str("tracking_number") != "1Z2345" || s.str("order_id") != "450789469" ||
 		s.str("estimated_delivery") != "2013-11-15T22:00:00Z" || len(s.get("events").([]any)) != 2 {
@@ -306,8 +278,8 @@ func TestShopifyWebhooks(t *testing.T) {
 	e.shopify(a, "fulfillment_events/create", "whsec_a", delivered).must(t, 200)
 
 	// A refund, retried.
-	refund := payloadFile(t, "shopify_refunds_create.json")
-	if r := e.shopify(a, "refunds/create", "whsec_a", bare(t, refund, "refund")).must(t, 200); r.str("refunds", "0") != "created" {
+	refund := shareddata.Payload(t, "shopify_refunds_create.json")
+	if r := e.shopify(a, "refunds/create", "whsec_a", shareddata.Unwrap(t, refund, "refund")).must(t, 200); r.str("refunds", "0") != "created" {
 		t.Fatalf("refund: %s", r.raw)
 	}
 	e.shopify(a, "refunds/create", "whsec_a", refund).must(t, 200)
@@ -345,7 +317,7 @@ func TestShopifyWebhooks(t *testing.T) {
 }
 
 func TestEasyPostWebhook(t *testing.T) {
-	tracker := payloadFile(t, "easypost_tracker_updated_delivered.json")
+	tracker := shareddata.Payload(t, "easypost_tracker_updated_delivered.json")
 	e := startEnv(t, "")
 	e.secrets(e.a.sk, "ep_a")
 	e.call("POST", "/v1/orders", e.a.sk, issueOrder).must(t, 201)
@@ -371,7 +343,7 @@ func TestEasyPostWebhook(t *testing.T) {
 	}
 	// The whole history arrived at once: only where the parcel is now is news.
 	sameKinds(t, e.kinds(e.a.id), "order_placed", "shipment_created", "shipment_status:delivered")
-	other := payloadFile(t, "easypost_tracker_updated_in_transit.json")
+	other := shareddata.Payload(t, "easypost_tracker_updated_in_transit.json")
 	if r := post(e.a.id, "ep_a", other).must(t, 200); r.str("shipments", "0", "status") != "ignored" {
 		t.Fatalf("unknown tracking number: %s", r.raw)
 	}

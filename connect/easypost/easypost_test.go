@@ -1,35 +1,17 @@
 package easypost_test
 
 import (
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/epiloguehq/epilogue/internal/shareddata"
 
 	"github.com/epiloguehq/epilogue"
 	"github.com/epiloguehq/epilogue/connect/easypost"
 )
 
 var now = time.Date(2025, 3, 14, 15, 9, 26, 0, time.UTC)
-
-// fixture reads one of the real payloads in shared/data/payloads (EPILOGUE_PAYLOADS overrides
-// where), skipping the test when they are not there.
-func fixture(t *testing.T, name string) []byte {
-	t.Helper()
-	dir := os.Getenv("EPILOGUE_PAYLOADS")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "..", "shared", "data", "payloads")
-	}
-	b, err := os.ReadFile(filepath.Join(dir, name))
-	if os.IsNotExist(err) {
-		t.Skipf("real payloads not found in %s (set EPILOGUE_PAYLOADS to the shared/data/payloads directory)", dir)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
 
 func statuses(evs []epilogue.ShipmentEvent) string {
 	var s []string
@@ -40,7 +22,7 @@ func statuses(evs []epilogue.ShipmentEvent) string {
 }
 
 func TestTrackerDelivered(t *testing.T) {
-	u, err := easypost.Parse("shop_a", fixture(t, "easypost_tracker_updated_delivered.json"), now)
+	u, err := easypost.Parse("shop_a", shareddata.Payload(t, "easypost_tracker_updated_delivered.json"), now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,7 +43,7 @@ func TestTrackerDelivered(t *testing.T) {
 }
 
 func TestTrackerInTransit(t *testing.T) {
-	u, err := easypost.Parse("shop_a", fixture(t, "easypost_tracker_updated_in_transit.json"), now)
+	u, err := easypost.Parse("shop_a", shareddata.Payload(t, "easypost_tracker_updated_in_transit.json"), now)
 	if err != nil {
 		t.Fatal(err)
 	}

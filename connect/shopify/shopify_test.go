@@ -2,11 +2,11 @@ package shopify_test
 
 import (
 	"encoding/json"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/epiloguehq/epilogue/internal/shareddata"
 
 	"github.com/epiloguehq/epilogue"
 	"github.com/epiloguehq/epilogue/connect/shopify"
@@ -14,34 +14,6 @@ import (
 )
 
 var now = time.Date(2025, 3, 14, 15, 9, 26, 0, time.UTC)
-
-// fixture reads one of the real payloads in shared/data/payloads (EPILOGUE_PAYLOADS overrides
-// where), skipping the test when they are not there.
-func fixture(t *testing.T, name string) []byte {
-	t.Helper()
-	dir := os.Getenv("EPILOGUE_PAYLOADS")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "..", "shared", "data", "payloads")
-	}
-	b, err := os.ReadFile(filepath.Join(dir, name))
-	if os.IsNotExist(err) {
-		t.Skipf("real payloads not found in %s (set EPILOGUE_PAYLOADS to the shared/data/payloads directory)", dir)
-	}
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
-// unwrap returns the bare webhook form of a wrapped REST body.
-func unwrap(t *testing.T, b []byte, key string) []byte {
-	t.Helper()
-	var m map[string]json.RawMessage
-	if err := json.Unmarshal(b, &m); err != nil || m[key] == nil {
-		t.Fatalf("no %q in fixture: %v", key, err)
-	}
-	return m[key]
-}
 
 func parse(t *testing.T, topic string, body []byte) *track.Update {
 	t.Helper()
@@ -56,8 +28,8 @@ func parse(t *testing.T, topic string, body []byte) *track.Update {
 }
 
 func TestOrdersCreate(t *testing.T) {
-	wrapped := fixture(t, "shopify_orders_create.json")
-	for name, body := range map[string][]byte{"wrapped": wrapped, "webhook": unwrap(t, wrapped, "order")} {
+	wrapped := shareddata.Payload(t, "shopify_orders_create.json")
+	for name, body := range map[string][]byte{"wrapped": wrapped, "webhook": shareddata.Unwrap(t, wrapped, "order")} {
 		t.Run(name, func(t *testing.T) {
 			u := parse(t, shopify.TopicOrdersCreate, body)
 			o := u.Order
@@ -90,7 +62,7 @@ func TestOrderWithFulfillmentAndRefund(t *testing.T) {
 	var list struct {
 		Orders []json.RawMessage `json:"orders"`
 	}
-	if err := json.Unmarshal(fixture(t, "shopify_orders_with_fulfillment_and_refund.json"), &list); err != nil || len(list.Orders) != 1 {
+	if err := json.Unmarshal(shareddata.Payload(t, "shopify_orders_with_fulfillment_and_refund.json"), &list); err != nil || len(list.Orders) != 1 {
 		t.Fatalf("fixture: %v", err)
 	}
 	u := parse(t, shopify.TopicOrdersUpdated, list.Orders[0])
@@ -107,7 +79,7 @@ func TestOrderWithFulfillmentAndRefund(t *testing.T) {
 }
 
 func TestFulfillment(t *testing.T) {
-	u := parse(t, shopify.TopicFulfillmentsCreate, fixture(t, "shopify_fulfillments_create.json"))
+	u := parse(t, shopify.TopicFulfillmentsCreate, shareddata.Payload(t, "shopify_fulfillments_create.json"))
 	s := u.Shipments[0].Shipment
 	if u.Order != nil || s.ID != "255858046" || s.OrderID != "450789469" || s.Carrier != "null-company" || s.TrackingNumber != "1Z2345" ||
 		s.TrackingURL != "http://www.google.com/search?q=1Z2345" || u.Shipments[0].MustExist {
@@ -122,14 +94,14 @@ func TestFulfillment(t *testing.T) {
 }
 
 func TestFulfillmentEvents(t *testing.T) {
-	u := parse(t, shopify.TopicFulfillmentEventCreate, fixture(t, "shopify_fulfillment_events_create_label_printed.json"))
+	u := parse(t, shopify.TopicFulfillmentEventCreate, shareddata.Payload(t, "shopify_fulfillment_events_create_label_printed.json"))
 	s := u.Shipments[0].Shipment
 	if s.ID != "2608403447971" || s.OrderID != "2776493818019" || len(s.Events) != 1 || s.Events[0].Status != epilogue.ShipLabelCreated ||
 		s.Events[0].RawStatus != "label_printed" || !s.Events[0].Time.Equal(time.Date(2021, 1, 25, 21, 32, 23, 0, time.UTC)) || s.EstimatedAt != nil {
 		t.Fatalf("label printed: %+v", s)
 	}
-	old := fixture(t, "shopify_fulfillment_events_create_in_transit.json")
-	for _, body := range [][]byte{old, unwrap(t, old, "event")} {
+	old := shareddata.Payload(t, "shopify_fulfillment_events_create_in_transit.json")
+	for _, body := range [][]byte{old, shareddata.Unwrap(t, old, "event")} {
 		s := parse(t, shopify.TopicFulfillmentEventCreate, body).Shipments[0].Shipment
 		if s.ID != "255858046" || s.Events[0].Status != epilogue.ShipInTransit || s.EstimatedAt == nil ||
 			!s.EstimatedAt.Equal(time.Date(2013, 11, 15, 22, 0, 0, 0, time.UTC)) {
@@ -144,8 +116,8 @@ func TestFulfillmentEvents(t *testing.T) {
 }
 
 func TestRefund(t *testing.T) {
-	wrapped := fixture(t, "shopify_refunds_create.json")
-	for _, body := range [][]byte{wrapped, unwrap(t, wrapped, "refund")} {
+	wrapped := shareddata.Payload(t, "shopify_refunds_create.json")
+	for _, body := range [][]byte{wrapped, shareddata.Unwrap(t, wrapped, "refund")} {
 		u := parse(t, shopify.TopicRefundsCreate, body)
 		if len(u.Refunds) != 1 || u.Refunds[0].ID != "509562969" || u.Refunds[0].OrderID != "450789469" || u.Refunds[0].Amount != 209*epilogue.Micro ||
 			u.Refunds[0].Currency != "USD" {
