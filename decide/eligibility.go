@@ -36,7 +36,7 @@ type situation struct {
 
 var emptyHistory = &epilogue.History{}
 
-func (s *situation) init(snap *Snapshot, pl *epilogue.Placement, req *epilogue.DecisionRequest, people *People, now time.Time, x *scratch) {
+func (s *situation) init(snap *Snapshot, pl *epilogue.Placement, req *epilogue.DecisionRequest, customerKey string, people *People, now time.Time, x *scratch) {
 	*s = situation{
 		now:       now,
 		surface:   surfaceIdx(pl.Surface),
@@ -70,7 +70,7 @@ func (s *situation) init(snap *Snapshot, pl *epilogue.Placement, req *epilogue.D
 		markProducts(x.cartMask, snap, it.SKU)
 	}
 	s.cartMask = x.cartMask
-	if p := people.lookup(snap.Shop.ID, req.Customer.Key()); p != nil {
+	if p := people.lookup(snap.Shop.ID, customerKey); p != nil {
 		p.mu.Lock()
 		s.person, s.hist, s.consent, s.profile = p, p.hist, p.consent, p.attrs
 		// Offers this customer has a history with or bought the product of: only these need

@@ -231,7 +231,7 @@ func (e *Engine) Decide(shopID string, req *epilogue.DecisionRequest, explain bo
 func (e *Engine) choose(snap *Snapshot, pl *epilogue.Placement, req *epilogue.DecisionRequest, sc Scorer, now time.Time,
 	d *epilogue.Decision, res *Result, x *scratch, explain bool) {
 	sit := &x.sit
-	sit.init(snap, pl, req, e.people, now, x)
+	sit.init(snap, pl, req, d.CustomerKey, e.people, now, x)
 	if a := e.attention(); a != nil && d.CustomerKey != "" {
 		sit.attentionSpent = !a.Allows(snap.Shop.ID, d.CustomerKey, now)
 	}

@@ -57,7 +57,7 @@ func (e *Engine) Prepare(shopID string, in EventInput) (*epilogue.Event, error) 
 		PlacementID: c.Placement, CustomerKey: c.CustomerKey, Arm: c.Arm, Time: in.Time.UTC(),
 		Value: in.Value, Currency: in.Currency, ReceivedAt: now,
 	}
-	if o := snap.offer(c.OfferID); o != nil && e.firstCharge(shopID, c, in.Type) {
+	if o := snap.Offer(c.OfferID); o != nil && e.firstCharge(shopID, c, in.Type) {
 		switch {
 		case in.Type == epilogue.EventEngagement && o.Payout.Model == epilogue.PayoutCPC,
 			in.Type == epilogue.EventConversion && o.Payout.Model == epilogue.PayoutCPA:
@@ -103,7 +103,7 @@ func (e *Engine) apply(ev *epilogue.Event) {
 	e.people.Observe(ev.ShopID, ev.CustomerKey, ev.OfferID, ev.Type, ev.Time, ev.DecisionID)
 	if a := e.attention(); a != nil && ev.Type == epilogue.EventImpression && ev.CustomerKey != "" && snap != nil {
 		// A page of partner offers is one call on the customer's attention, however many it shows.
-		if o := snap.offer(ev.OfferID); o != nil && o.Kind == epilogue.KindPartner && e.people.firstAttention(ev.ShopID, ev.CustomerKey, ev.DecisionID) {
+		if o := snap.Offer(ev.OfferID); o != nil && o.Kind == epilogue.KindPartner && e.people.firstAttention(ev.ShopID, ev.CustomerKey, ev.DecisionID) {
 			a.Spend(ev.ShopID, ev.CustomerKey, ev.Time)
 		}
 	}
@@ -113,10 +113,3 @@ func (e *Engine) apply(ev *epilogue.Event) {
 	}
 }
 
-// offer returns the live offer with the given id, or nil.
-func (s *Snapshot) offer(id string) *epilogue.Offer {
-	if i := s.index(id); i >= 0 {
-		return s.offers[i].o
-	}
-	return nil
-}

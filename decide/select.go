@@ -328,9 +328,13 @@ func tail(t, mean, std float64) float64 {
 	return 0
 }
 
-// Offer returns the live offer with the given id, or nil (the learner joins events to offers
-// with it).
-func (s *Snapshot) Offer(id string) *epilogue.Offer { return s.offer(id) }
+// Offer returns the live (non-archived) offer with the given id, or nil.
+func (s *Snapshot) Offer(id string) *epilogue.Offer {
+	if i := s.index(id); i >= 0 {
+		return s.offers[i].o
+	}
+	return nil
+}
 
 // Location returns the shop's time zone, in which decisions see the time.
 func (s *Snapshot) Location() *time.Location { return s.loc }
