@@ -112,4 +112,3 @@ func (e *Engine) apply(ev *epilogue.Event) {
 		e.budgets.Spend(ev.OfferID, ev.Spend, day)
 	}
 }
-
