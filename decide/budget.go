@@ -57,13 +57,6 @@ func (b *Budgets) Spend(offerID string, amount epilogue.Amount, day int64) {
 	}
 }
 
-// Spent returns an offer's total and today's spend.
-func (b *Budgets) Spent(offerID string, day int64) (total, today epilogue.Amount) {
-	x := b.get(offerID)
-	x.rollTo(day)
-	return epilogue.Amount(x.total.Load()), epilogue.Amount(x.today.Load())
-}
-
 // rollTo starts a new day's count when the day has changed.
 func (x *budget) rollTo(day int64) {
 	for {

@@ -191,6 +191,7 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	start(func(ctx context.Context) {
 		a.engine.Follow(ctx, a.db, a.eventSeq, 500*time.Millisecond, func(err error) { a.log.Error("following events", "err", err) })
 	})
+	start(a.pruneIdempotency)
 	for _, loop := range a.background {
 		start(loop)
 	}
@@ -216,6 +217,28 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 		serveErr = nil
 	}
 	return serveErr
+}
+
+// idempotencyKept is how long the first answer to an Idempotency-Key is replayed: clients retry
+// within minutes, and a day leaves room for a batch job that resumes the next morning.
+const idempotencyKept = 24 * time.Hour
+
+// pruneIdempotency deletes expired idempotency answers every hour, so that table stays small.
+func (a *app) pruneIdempotency(ctx context.Context) {
+	t := time.NewTicker(time.Hour)
+	defer t.Stop()
+	for {
+		if n, err := a.db.PruneIdempotentResponses(ctx, a.clock.Now().Add(-idempotencyKept)); err != nil && ctx.Err() == nil {
+			a.log.Error("pruning idempotency keys", "err", err)
+		} else if n > 0 {
+			a.log.Info("pruned idempotency keys", "deleted", n)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
 }
 
 // close runs the closers, flushes the writers and closes the database.
