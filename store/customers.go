@@ -75,43 +75,45 @@ func (db *DB) EraseCustomer(ctx context.Context, shopID, id string, at time.Time
 	})
 }
 
-// pseudonymiseDecisions rewrites each of the customer's decisions in Go rather than in SQL: the
-// JSON functions of the two dialects differ, and a customer has few decisions.
+// pseudonymiseDecisions rewrites each batch holding one of the customer's decisions: their key
+// becomes the pseudonym and the customer part of their request goes.
 func (db *DB) pseudonymiseDecisions(ctx context.Context, tx *sql.Tx, shopID, key1, key2, pseudonym string) error {
-	rows, err := tx.QueryContext(ctx, db.q.get("CustomerDecisions"), shopID, key1, key2)
+	seqs, err := db.batchesWith(ctx, tx, "DecisionBatchKeys", []any{shopID}, "c:"+key1, "c:"+key2)
 	if err != nil {
 		return wrap("CustomerDecisions", err)
 	}
-	type row struct{ id, data string }
-	var found []row
-	for rows.Next() {
-		var r row
-		if err := rows.Scan(&r.id, &r.data); err != nil {
-			rows.Close()
+	read := "DecisionBatch"
+	if db.q.has("DecisionBatchForUpdate") {
+		read = "DecisionBatchForUpdate"
+	}
+	for _, seq := range seqs {
+		var data string
+		if err := tx.QueryRowContext(ctx, db.q.get(read), seq, shopID).Scan(&data); err != nil {
 			return wrap("CustomerDecisions", err)
 		}
-		found = append(found, r)
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return wrap("CustomerDecisions", err)
-	}
-	for _, r := range found {
-		var dd decisionData
-		if err := unmarshal("decision", r.data, &dd); err != nil {
+		var ds []*epilogue.Decision
+		changed := false
+		if err := eachLine(data, shopID, func(d *epilogue.Decision) bool {
+			if d.CustomerKey != "" && (d.CustomerKey == key1 || d.CustomerKey == key2) {
+				d.CustomerKey = pseudonym
+				if d.Request != nil {
+					// The flat attributes of a request carry the same personal data (names,
+					// email hash, zip code) as its customer section.
+					d.Request.Customer = epilogue.CustomerRef{}
+					d.Request.Attributes = nil
+				}
+				changed = true
+			}
+			ds = append(ds, d)
+			return true
+		}); err != nil {
 			return err
 		}
-		if dd.Request != nil {
-			// The flat attributes of a request carry the same personal data (names, email
-			// hash, zip code) as its customer section.
-			dd.Request.Customer = epilogue.CustomerRef{}
-			dd.Request.Attributes = nil
+		if !changed {
+			continue // the filter's false positive
 		}
-		data, err := marshal("decision", dd)
-		if err != nil {
-			return err
-		}
-		if _, err := db.exec(ctx, tx, "PseudonymiseDecision", pseudonym, data, shopID, r.id); err != nil {
+		row := batchRow(ds)
+		if _, err := db.exec(ctx, tx, "RewriteDecisionBatch", row[5], row[6], seq, shopID); err != nil {
 			return err
 		}
 	}

@@ -183,15 +183,17 @@ func TestSQLiteQueryPlans(t *testing.T) {
 	t.Parallel()
 	db := openTemp(t)
 	for name, index := range map[string]string{
-		"CustomerEvents":     "events_customer",
-		"PseudonymiseEvents": "events_customer",
-		"CustomerDecisions":  "decisions_customer",
-		"Spend":              "COVERING INDEX events_spend",
-		"EventsAfter":        "INTEGER PRIMARY KEY",
-		"DecisionsAfter":     "INTEGER PRIMARY KEY",
-		"Offers":             "offers_shop_seq",
-		"Placements":         "placements_shop_seq",
-		"KeyByHash":          "api_keys",
+		"CustomerEvents":        "events_customer",
+		"PseudonymiseEvents":    "events_customer",
+		"DecisionBatchKeys":     "decision_batches_",
+		"DecisionBatchesAround": "decision_batches_time",
+		"DecisionBatch":         "INTEGER PRIMARY KEY",
+		"Spend":                 "COVERING INDEX events_spend",
+		"EventsAfter":           "INTEGER PRIMARY KEY",
+		"DecisionBatchesAfter":  "INTEGER PRIMARY KEY",
+		"Offers":                "offers_shop_seq",
+		"Placements":            "placements_shop_seq",
+		"KeyByHash":             "api_keys",
 	} {
 		q := db.q.get(name)
 		args := make([]any, strings.Count(q, "?"))

@@ -4,13 +4,33 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"errors"
+	"slices"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/epiloguehq/epilogue"
 )
 
-// decisionData is the part of a decision kept as JSON; what queries filter on has columns.
+// The decision log keeps one row per committed batch of a shop's decisions (decision_batches;
+// migration 0005 says why): its decisions as JSON lines, each starting with its id, and a Bloom
+// filter over their ids, customer keys and confirmation refs. Lookups by id go to the batches
+// made around the time the id carries; lookups by customer or ref test every batch's filter
+// and read only the batches that may hold one.
+
+// decisionLine is one decision of a batch as stored.
+type decisionLine struct {
+	ID              string `json:"id"`
+	PlacementID     string `json:"placement_id"`
+	Surface         string `json:"surface"`
+	Arm             string `json:"arm"`
+	CustomerKey     string `json:"customer_key"`
+	ConfirmationRef string `json:"confirmation_ref"`
+	Time            int64  `json:"time"`
+	decisionData
+}
+
+// decisionData is the rest of a decision.
 type decisionData struct {
 	Offers        []epilogue.ShownOffer     `json:"offers"`
 	Candidates    compactVerdicts           `json:"candidates"`
@@ -23,53 +43,226 @@ type decisionData struct {
 	Returning     bool                      `json:"returning,omitempty"`
 }
 
-const decisionColumns = 9
+const (
+	decisionBatchColumns = 7
+	// maxBatchLines bounds a batch row: a lookup reads a whole row, and an erasure rewrites one.
+	maxBatchLines = 128
+)
 
-// InsertDecisions stores a batch of decisions in one transaction. A decision whose id is stored
-// already is left as it is.
+// InsertDecisions stores decisions in one transaction, a row per shop and up to maxBatchLines
+// decisions. The same decisions stored again in the same order (a batch retried after an
+// uncertain commit) are left as they are.
 func (db *DB) InsertDecisions(ctx context.Context, ds []*epilogue.Decision) error {
 	if len(ds) == 0 {
 		return nil
 	}
-	args := make([]any, 0, len(ds)*decisionColumns)
-	var buf []byte
-	for _, d := range ds {
-		buf = appendDecisionData(buf[:0], d)
-		args = append(args, d.ShopID, d.ID, d.PlacementID, d.Surface, d.Arm, d.CustomerKey, d.ConfirmationRef, micros(d.Time), string(buf))
+	var args []any
+	for _, group := range byShop(ds) {
+		for len(group) > 0 {
+			n := min(len(group), maxBatchLines)
+			args = append(args, batchRow(group[:n])...)
+			group = group[n:]
+		}
 	}
 	return db.tx(ctx, func(tx *sql.Tx) error {
 		if err := db.lockLog(ctx, tx, "decisions"); err != nil {
 			return err
 		}
-		return db.insertRows(ctx, tx, "InsertDecisions", decisionColumns, args)
+		return db.insertRows(ctx, tx, "InsertDecisionBatch", decisionBatchColumns, args)
 	})
+}
+
+// byShop splits decisions by shop, keeping their order; a commit usually holds one shop's.
+func byShop(ds []*epilogue.Decision) [][]*epilogue.Decision {
+	var groups [][]*epilogue.Decision
+next:
+	for _, d := range ds {
+		for i, g := range groups {
+			if g[0].ShopID == d.ShopID {
+				groups[i] = append(g, d)
+				continue next
+			}
+		}
+		groups = append(groups, []*epilogue.Decision{d})
+	}
+	return groups
+}
+
+// batchRow returns the InsertDecisionBatch values of one shop's decisions.
+func batchRow(ds []*epilogue.Decision) []any {
+	var data []byte
+	f := newKeyFilter(3 * len(ds))
+	first, last := ds[0].Time, ds[0].Time
+	for i, d := range ds {
+		if i > 0 {
+			data = append(data, '\n')
+		}
+		data = appendDecisionLine(data, d)
+		f.addDecision(d)
+		if d.Time.Before(first) {
+			first = d.Time
+		}
+		if d.Time.After(last) {
+			last = d.Time
+		}
+	}
+	return []any{ds[0].ShopID, ds[0].ID, micros(first), micros(last), len(ds), []byte(f), string(data)}
 }
 
 // Decision returns one decision of a shop.
 func (db *DB) Decision(ctx context.Context, shopID, id string) (*epilogue.Decision, error) {
-	d, _, err := scanDecision(db.read.QueryRowContext(ctx, db.q.get("Decision"), shopID, id))
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil, epilogue.NotFound("decision", id)
+	match := func(d *epilogue.Decision) bool { return d.ID == id }
+	if t, ok := decisionIDTime(id); ok {
+		// A decision's time is when its id was made; its batch committed within moments.
+		lo, hi := micros(t.Add(-time.Second)), micros(t.Add(time.Second))
+		found, err := db.findDecisions(ctx, db.read, shopID, match, 1, "DecisionBatchesAround",
+			[]any{shopID, lo, hi + int64(time.Hour/time.Microsecond), hi}, "i:"+id)
+		if err != nil || len(found) > 0 {
+			return first(found, id, err)
+		}
 	}
-	return d, wrap("Decision", err)
+	// An id of another form, or a batch that spanned more than an hour of (simulated) time.
+	found, err := db.findDecisions(ctx, db.read, shopID, match, 1, "DecisionBatchKeys", []any{shopID}, "i:"+id)
+	return first(found, id, err)
 }
 
-// DecisionsAfter returns up to limit (default 1000) decisions of every shop stored after seq afterSeq, in insert
-// order, and the seq of the last one (afterSeq when there are none): the trainer's cursor.
+func first(found []*epilogue.Decision, id string, err error) (*epilogue.Decision, error) {
+	if err != nil {
+		return nil, wrap("Decision", err)
+	}
+	if len(found) == 0 {
+		return nil, epilogue.NotFound("decision", id)
+	}
+	return found[0], nil
+}
+
+// DecisionsByRef returns the decisions of a shop's transaction (its confirmation ref), oldest
+// first: the order timeline's decisions.
+func (db *DB) DecisionsByRef(ctx context.Context, shopID, ref string) ([]*epilogue.Decision, error) {
+	found := []*epilogue.Decision{}
+	if ref == "" {
+		return found, nil
+	}
+	more, err := db.findDecisions(ctx, db.read, shopID, func(d *epilogue.Decision) bool { return d.ConfirmationRef == ref }, 0,
+		"DecisionBatchKeys", []any{shopID}, "r:"+ref)
+	return append(found, more...), wrap("DecisionsByRef", err)
+}
+
+// querier is what both a database and a transaction offer.
+type querier interface {
+	QueryContext(ctx context.Context, query string, args ...any) (*sql.Rows, error)
+	QueryRowContext(ctx context.Context, query string, args ...any) *sql.Row
+}
+
+// findDecisions returns the shop's decisions that match, oldest first, stopping after limit
+// (0: no limit), from the batches that a query (of seq and filter) finds and whose filter may
+// hold key.
+func (db *DB) findDecisions(ctx context.Context, q querier, shopID string, match func(*epilogue.Decision) bool, limit int,
+	query string, args []any, key string) ([]*epilogue.Decision, error) {
+	seqs, err := db.batchesWith(ctx, q, query, args, key)
+	if err != nil {
+		return nil, err
+	}
+	var out []*epilogue.Decision
+	for _, seq := range seqs {
+		var data string
+		if err := q.QueryRowContext(ctx, db.q.get("DecisionBatch"), seq, shopID).Scan(&data); err != nil {
+			return nil, err
+		}
+		if err := eachLine(data, shopID, func(d *epilogue.Decision) bool {
+			if match(d) {
+				out = append(out, d)
+			}
+			return limit == 0 || len(out) < limit
+		}); err != nil {
+			return nil, err
+		}
+		if limit > 0 && len(out) >= limit {
+			break
+		}
+	}
+	return out, nil
+}
+
+// batchesWith runs a query of batches' seqs and filters and returns, in order, the seqs of those
+// whose filter may hold one of the keys.
+func (db *DB) batchesWith(ctx context.Context, q querier, query string, args []any, keys ...string) ([]int64, error) {
+	rows, err := q.QueryContext(ctx, db.q.get(query), args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var seqs []int64
+	for rows.Next() {
+		var seq int64
+		var f []byte
+		if err := rows.Scan(&seq, &f); err != nil {
+			return nil, err
+		}
+		for _, k := range keys {
+			if keyFilter(f).mayHold(k) {
+				seqs = append(seqs, seq)
+				break
+			}
+		}
+	}
+	slices.Sort(seqs)
+	return seqs, rows.Err()
+}
+
+// eachLine decodes a shop's batch of decisions in order and passes each to fn until it returns
+// false.
+func eachLine(data, shopID string, fn func(*epilogue.Decision) bool) error {
+	for line := range strings.SplitSeq(data, "\n") {
+		d, err := parseDecisionLine(line)
+		if err != nil {
+			return err
+		}
+		d.ShopID = shopID
+		if !fn(d) {
+			return nil
+		}
+	}
+	return nil
+}
+
+func parseDecisionLine(line string) (*epilogue.Decision, error) {
+	var l decisionLine
+	if err := unmarshal("decision", line, &l); err != nil {
+		return nil, err
+	}
+	return &epilogue.Decision{
+		ID: l.ID, PlacementID: l.PlacementID, Surface: l.Surface, Arm: l.Arm, CustomerKey: l.CustomerKey,
+		ConfirmationRef: l.ConfirmationRef, Time: fromMicros(l.Time),
+		Offers: l.Offers, Candidates: []epilogue.Verdict(l.Candidates), Filtered: l.Filtered, NoOfferReason: l.NoOfferReason,
+		ModelVersion: l.ModelVersion, Latency: l.Latency, Request: l.Request, History: l.History, Returning: l.Returning,
+	}, nil
+}
+
+// DecisionsAfter returns the decisions of every shop stored after seq afterSeq, in insert order,
+// whole batches up to about limit decisions (default 1000), and the seq of the last batch
+// (afterSeq when there are none): the trainer's cursor.
 func (db *DB) DecisionsAfter(ctx context.Context, afterSeq int64, limit int) ([]*epilogue.Decision, int64, error) {
-	rows, err := db.read.QueryContext(ctx, db.q.get("DecisionsAfter"), afterSeq, logLimit(limit))
+	limit = logLimit(limit)
+	rows, err := db.read.QueryContext(ctx, db.q.get("DecisionBatchesAfter"), afterSeq, limit)
 	if err != nil {
 		return nil, afterSeq, wrap("DecisionsAfter", err)
 	}
 	defer rows.Close()
 	ds := []*epilogue.Decision{}
 	last := afterSeq
-	for rows.Next() {
-		d, seq, err := scanDecision(rows)
-		if err != nil {
+	for len(ds) < limit && rows.Next() {
+		var seq int64
+		var shopID, data string
+		if err := rows.Scan(&seq, &shopID, &data); err != nil {
 			return nil, afterSeq, wrap("DecisionsAfter", err)
 		}
-		ds = append(ds, d)
+		if err := eachLine(data, shopID, func(d *epilogue.Decision) bool {
+			ds = append(ds, d)
+			return true
+		}); err != nil {
+			return nil, afterSeq, wrap("DecisionsAfter", err)
+		}
 		last = seq
 	}
 	if err := rows.Err(); err != nil {
@@ -78,22 +271,18 @@ func (db *DB) DecisionsAfter(ctx context.Context, afterSeq int64, limit int) ([]
 	return ds, last, nil
 }
 
-func scanDecision(r scanner) (*epilogue.Decision, int64, error) {
-	var d epilogue.Decision
-	var seq, t int64
-	var data string
-	if err := r.Scan(&seq, &d.ShopID, &d.ID, &d.PlacementID, &d.Surface, &d.Arm, &d.CustomerKey, &d.ConfirmationRef, &t, &data); err != nil {
-		return nil, 0, err
+// decisionIDTime reads the time a decision id was made from its first nine base-36 characters
+// after the prefix (see decide's newDecisionID), to the millisecond.
+func decisionIDTime(id string) (time.Time, bool) {
+	rest, ok := strings.CutPrefix(id, epilogue.PrefixDecision)
+	if !ok || len(rest) != 20 {
+		return time.Time{}, false
 	}
-	var dd decisionData
-	if err := unmarshal("decision", data, &dd); err != nil {
-		return nil, 0, err
+	ms, err := strconv.ParseInt(rest[:9], 36, 64)
+	if err != nil || ms < 0 {
+		return time.Time{}, false
 	}
-	d.Time = fromMicros(t)
-	d.Offers, d.Candidates, d.Filtered, d.NoOfferReason = dd.Offers, []epilogue.Verdict(dd.Candidates), dd.Filtered, dd.NoOfferReason
-	d.ModelVersion, d.Latency, d.Request = dd.ModelVersion, dd.Latency, dd.Request
-	d.History, d.Returning = dd.History, dd.Returning
-	return &d, seq, nil
+	return time.UnixMilli(ms), true
 }
 
 // logLimit is the page size of a log read: 1000 unless the caller asks for another.

@@ -2,6 +2,8 @@ package store_test
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -58,15 +60,14 @@ func TestDecisionsRetriedBatchKeepsFirst(t *testing.T) {
 	each(t, func(t *testing.T, db *store.DB) {
 		newShop(t, db, "s1")
 		d := decision("s1", "dec_1", "id:c1")
-		must(t, db.InsertDecisions(ctx, []*epilogue.Decision{d}))
+		must(t, db.InsertDecisions(ctx, []*epilogue.Decision{d, decision("s1", "dec_2", "")}))
+		// The writer retries a batch whose commit it could not confirm: the same decisions.
 		again := decision("s1", "dec_1", "id:other")
 		must(t, db.InsertDecisions(ctx, []*epilogue.Decision{again, decision("s1", "dec_2", "")}))
 		got, err := db.Decision(ctx, "s1", "dec_1")
 		must(t, err)
 		equal(t, "first decision", got, d)
-		_, last, err := db.DecisionsAfter(ctx, 0, 100)
-		must(t, err)
-		ds, _, err := db.DecisionsAfter(ctx, 0, 100)
+		ds, last, err := db.DecisionsAfter(ctx, 0, 100)
 		must(t, err)
 		if len(ds) != 2 {
 			t.Fatalf("%d decisions stored (last seq %d), want 2", len(ds), last)
@@ -74,22 +75,60 @@ func TestDecisionsRetriedBatchKeepsFirst(t *testing.T) {
 	})
 }
 
+// Ids as the engine makes them carry their time, and a lookup reads only the batches made
+// around it, among many.
+func TestDecisionByTimedID(t *testing.T) {
+	each(t, func(t *testing.T, db *store.DB) {
+		newShop(t, db, "s1")
+		var ids []string
+		for batch := range 20 {
+			var ds []*epilogue.Decision
+			for i := range 50 {
+				at := t0.Add(time.Duration(batch)*time.Minute + time.Duration(i)*time.Millisecond)
+				d := decision("s1", timedID(at, batch*50+i), fmt.Sprintf("id:c%d", i))
+				d.Time = at
+				ds = append(ds, d)
+				ids = append(ids, d.ID)
+			}
+			must(t, db.InsertDecisions(ctx, ds))
+		}
+		for _, id := range []string{ids[0], ids[517], ids[len(ids)-1]} {
+			got, err := db.Decision(ctx, "s1", id)
+			must(t, err)
+			if got.ID != id || got.ShopID != "s1" {
+				t.Fatalf("Decision(%s) = %s of %s", id, got.ID, got.ShopID)
+			}
+		}
+		_, err := db.Decision(ctx, "s1", timedID(t0.Add(30*time.Second), 999_999))
+		code(t, "unknown timed id", err, epilogue.ENotFound)
+		_, err = db.Decision(ctx, "other", ids[3])
+		code(t, "another shop's id", err, epilogue.ENotFound)
+	})
+}
+
+// timedID makes an id of the engine's form: the time in milliseconds, then a unique part.
+func timedID(at time.Time, n int) string {
+	ms := strconv.FormatInt(at.UnixMilli(), 36)
+	u := strconv.FormatInt(int64(n), 36)
+	return epilogue.PrefixDecision + strings.Repeat("0", 9-len(ms)) + ms + strings.Repeat("0", 11-len(u)) + u
+}
+
 func TestDecisionsAfter(t *testing.T) {
 	each(t, func(t *testing.T, db *store.DB) {
 		newShop(t, db, "a")
 		newShop(t, db, "b")
-		var want []string
+		want := map[string][]string{}
 		for batch := range 3 {
 			var ds []*epilogue.Decision
 			for i := range 700 { // more than one multi-row statement per batch
 				shop := []string{"a", "b"}[i%2]
 				id := fmt.Sprintf("dec_%d_%04d", batch, i)
 				ds = append(ds, decision(shop, id, ""))
-				want = append(want, shop+"/"+id)
+				want[shop] = append(want[shop], id)
 			}
 			must(t, db.InsertDecisions(ctx, ds))
 		}
-		var got []string
+		got := map[string][]string{}
 		var after int64
 		for {
 			ds, last, err := db.DecisionsAfter(ctx, after, 500)
@@ -104,11 +143,12 @@ func TestDecisionsAfter(t *testing.T) {
 				t.Fatalf("cursor went from %d to %d", after, last)
 			}
 			for _, d := range ds {
-				got = append(got, d.ShopID+"/"+d.ID)
+				got[d.ShopID] = append(got[d.ShopID], d.ID)
 			}
 			after = last
 		}
-		equal(t, "decisions in insert order", got, want)
+		// Within a commit, the log groups decisions by shop; each shop's stay in order.
+		equal(t, "each shop's decisions in insert order", got, want)
 	})
 }
 

@@ -60,22 +60,3 @@ func (db *DB) SaveFeedback(ctx context.Context, f *journey.Feedback, a *epilogue
 	})
 	return created, err
 }
-
-// DecisionsByRef returns the decisions of a shop's transaction (its confirmation ref), oldest
-// first: the order timeline's decisions.
-func (db *DB) DecisionsByRef(ctx context.Context, shopID, ref string) ([]*epilogue.Decision, error) {
-	rows, err := db.read.QueryContext(ctx, db.q.get("DecisionsByRef"), shopID, ref)
-	if err != nil {
-		return nil, wrap("DecisionsByRef", err)
-	}
-	defer rows.Close()
-	out := []*epilogue.Decision{}
-	for rows.Next() {
-		d, _, err := scanDecision(rows)
-		if err != nil {
-			return nil, wrap("DecisionsByRef", err)
-		}
-		out = append(out, d)
-	}
-	return out, wrap("DecisionsByRef", rows.Err())
-}

@@ -1,21 +1,25 @@
--- name: InsertDecisions
--- The tuple is repeated once per row of a batch. A decision stored already stays as it is, so a
--- batch retried after an uncertain commit succeeds.
-INSERT INTO decisions (shop_id, id, placement_id, surface, arm, customer_key, confirmation_ref, time, data)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-ON CONFLICT (shop_id, id) DO NOTHING;
+-- name: InsertDecisionBatch
+-- The tuple is repeated once per shop of a commit. A batch stored already (the same first
+-- decision) stays as it is, so a batch retried after an uncertain commit succeeds.
+INSERT INTO decision_batches (shop_id, first_id, first_time, last_time, n, keys, data)
+VALUES (?, ?, ?, ?, ?, ?, ?)
+ON CONFLICT (shop_id, first_id) DO NOTHING;
 
--- name: Decision
-SELECT seq, shop_id, id, placement_id, surface, arm, customer_key, confirmation_ref, time, data
-FROM decisions WHERE shop_id = ? AND id = ?;
+-- name: DecisionBatchesAround
+-- The batches that may hold a decision made at a time (the id says when); a batch spans
+-- milliseconds, so last_time bounds the index range from both sides.
+SELECT seq, keys FROM decision_batches
+WHERE shop_id = ? AND last_time >= ? AND last_time <= ? AND first_time <= ? ORDER BY seq;
 
--- name: DecisionsAfter
-SELECT seq, shop_id, id, placement_id, surface, arm, customer_key, confirmation_ref, time, data
-FROM decisions WHERE seq > ? ORDER BY seq LIMIT ?;
+-- name: DecisionBatchKeys
+-- Every batch of a shop: lookups test the filter and read data only on a match.
+SELECT seq, keys FROM decision_batches WHERE shop_id = ?;
 
--- name: CustomerDecisions
--- customer_key <> '' lets the planner use the partial index decisions_customer.
-SELECT id, data FROM decisions WHERE shop_id = ? AND customer_key IN (?, ?) AND customer_key <> '';
+-- name: DecisionBatch
+SELECT data FROM decision_batches WHERE seq = ? AND shop_id = ?;
 
--- name: PseudonymiseDecision
-UPDATE decisions SET customer_key = ?, data = ? WHERE shop_id = ? AND id = ?;
+-- name: DecisionBatchesAfter
+SELECT seq, shop_id, data FROM decision_batches WHERE seq > ? ORDER BY seq LIMIT ?;
+
+-- name: RewriteDecisionBatch
+UPDATE decision_batches SET keys = ?, data = ? WHERE seq = ? AND shop_id = ?;

@@ -9,6 +9,3 @@ WHERE shop_id = ? AND customer_id = ? ORDER BY seq DESC LIMIT ?;
 INSERT INTO feedback (shop_id, id, kind, order_id, customer_id, score, comment, time) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (shop_id, id) DO NOTHING;
 
--- name: DecisionsByRef
-SELECT seq, shop_id, id, placement_id, surface, arm, customer_key, confirmation_ref, time, data
-FROM decisions WHERE shop_id = ? AND confirmation_ref = ? AND confirmation_ref <> '' ORDER BY seq;

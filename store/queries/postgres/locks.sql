@@ -10,3 +10,8 @@ SELECT pg_advisory_xact_lock(hashtext('epilogue.migrate'), hashtext(current_sche
 -- the order they are handed out and a reader reading "after seq N" never skips a row that
 -- commits late.
 SELECT pg_advisory_xact_lock(hashtext(?), hashtext(current_schema()));
+
+-- name: DecisionBatchForUpdate
+-- An erasure rewrites a batch: the row is locked between reading and writing it, so two
+-- erasures touching one batch take turns instead of undoing each other.
+SELECT data FROM decision_batches WHERE seq = ? AND shop_id = ? FOR UPDATE;
