@@ -2,6 +2,7 @@ package decide
 
 import (
 	"math/bits"
+	"slices"
 	"strings"
 	"time"
 
@@ -26,6 +27,7 @@ type situation struct {
 	attrs      map[string]string
 	profile    map[string]string
 	person     *person
+	names      *names
 	hist       *epilogue.History
 	returning  bool
 	consent    epilogue.Consent
@@ -72,21 +74,22 @@ func (s *situation) init(snap *Snapshot, pl *epilogue.Placement, req *epilogue.D
 	s.cartMask = x.cartMask
 	if p := people.lookup(snap.Shop.ID, customerKey); p != nil {
 		p.mu.Lock()
-		s.person, s.hist, s.consent, s.profile = p, p.hist, p.consent, p.attrs
+		s.person, s.hist, s.consent, s.profile = p, p.history(&people.names), p.consent, p.attrs
+		s.names = &people.names
 		// Offers this customer has a history with or bought the product of: only these need
 		// the customer's state checked.
 		x.personMask = clearBits(x.personMask, len(snap.offers))
 		for i := range p.offers {
-			if j := snap.index(p.offers[i].id); j >= 0 {
+			if j := snap.index(people.names.str(p.offers[i].id)); j >= 0 {
 				x.personMask.set(j)
 			}
 		}
 		for _, prod := range p.products {
-			markProducts(x.personMask, snap, prod)
+			markProducts(x.personMask, snap, people.names.str(prod))
 		}
 		s.personMask = x.personMask
 		prior := p.orders
-		if req.Transaction.ConfirmationRef != "" && contains(p.refs, req.Transaction.ConfirmationRef) {
+		if ref := req.Transaction.ConfirmationRef; ref != "" && slices.Contains(p.refs, people.hash("ref", ref)) {
 			prior-- // this very order was already recorded by an earlier placement
 		}
 		s.returning = prior > 0
@@ -146,7 +149,7 @@ func (s *situation) reason(snap *Snapshot, i int) reason {
 		return rPurchased
 	}
 	if s.person != nil && s.personMask.has(i) { // the caller holds s.person.mu
-		return s.person.reason(o, s.now, s.dismissal)
+		return s.person.reason(s.names, o, s.now, s.dismissal)
 	}
 	return rNone
 }

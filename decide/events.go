@@ -70,25 +70,7 @@ func (e *Engine) Prepare(shopID string, in EventInput) (*epilogue.Event, error) 
 // firstCharge reports whether this engagement or conversion is the first of its kind for the
 // decision and offer, so replaying one token with new event ids cannot inflate spend.
 func (e *Engine) firstCharge(shopID string, c Claims, typ string) bool {
-	x := e.people.lookup(shopID, c.CustomerKey)
-	if x == nil {
-		return true
-	}
-	x.mu.Lock()
-	defer x.mu.Unlock()
-	for i := range x.offers {
-		s := &x.offers[i]
-		if s.id == c.OfferID {
-			key := e.people.chargeKey(typ, c.DecisionID)
-			for _, k := range s.charged {
-				if k == key {
-					return false
-				}
-			}
-			return true
-		}
-	}
-	return true
+	return e.people.firstCharge(shopID, c.CustomerKey, c.OfferID, typ, c.DecisionID)
 }
 
 // Apply makes a stored event count: per-customer state (caps, dismissals, conversions) and the
