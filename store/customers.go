@@ -112,7 +112,7 @@ func (db *DB) pseudonymiseDecisions(ctx context.Context, tx *sql.Tx, shopID, key
 		if !changed {
 			continue // the filter's false positive
 		}
-		row := batchRow(ds)
+		row := batchRow(new([]byte), ds)
 		if _, err := db.exec(ctx, tx, "RewriteDecisionBatch", row[5], row[6], seq, shopID); err != nil {
 			return err
 		}

@@ -17,16 +17,25 @@ var ErrClosed = errors.New("groupcommit: writer closed")
 type Flush[T, R any] func(ctx context.Context, items []T) ([]R, error)
 
 // Writer collects items and flushes them in batches from one goroutine.
+//
+// Waiting items are a slice under a mutex, not a channel: with a channel, the request
+// goroutines of a busy server parked in its send while the flushing goroutine held the channel,
+// and those waits were the longest in the decision server's scheduling trace.
 type Writer[T, R any] struct {
 	flush    Flush[T, R]
 	maxBatch int
 	maxDelay time.Duration
-	in       chan request[T, R]
-	done     chan struct{}
-	closing  sync.Once
-	mu       sync.RWMutex
-	closed   bool
-	depth    func(n int)
+	queue    int
+
+	mu      sync.Mutex
+	room    sync.Cond // signalled when waiting requests were taken
+	waiting []request[T, R]
+	items   int           // items in waiting
+	wake    chan struct{} // one token: the loop has work
+	closed  bool
+
+	done  chan struct{}
+	depth func(n int)
 }
 
 type request[T, R any] struct {
@@ -61,8 +70,9 @@ func New[T, R any](flush Flush[T, R], o Options) *Writer[T, R] {
 	if o.Queue <= 0 {
 		o.Queue = 4096
 	}
-	w := &Writer[T, R]{flush: flush, maxBatch: o.MaxBatch, maxDelay: o.MaxDelay,
-		in: make(chan request[T, R], o.Queue), done: make(chan struct{}), depth: o.Depth}
+	w := &Writer[T, R]{flush: flush, maxBatch: o.MaxBatch, maxDelay: o.MaxDelay, queue: o.Queue,
+		wake: make(chan struct{}, 1), done: make(chan struct{}), depth: o.Depth}
+	w.room.L = &w.mu
 	go w.loop(o.OnError)
 	return w
 }
@@ -70,7 +80,7 @@ func New[T, R any](flush Flush[T, R], o Options) *Writer[T, R] {
 // Submit queues items and waits until they are committed, returning the per-item results.
 func (w *Writer[T, R]) Submit(ctx context.Context, items ...T) ([]R, error) {
 	ch := make(chan reply[R], 1)
-	if err := w.enqueue(ctx, request[T, R]{items: items, reply: ch}); err != nil {
+	if err := w.enqueue(request[T, R]{items: items, reply: ch}); err != nil {
 		return nil, err
 	}
 	select {
@@ -84,74 +94,110 @@ func (w *Writer[T, R]) Submit(ctx context.Context, items ...T) ([]R, error) {
 
 // Enqueue queues items without waiting for the commit.
 func (w *Writer[T, R]) Enqueue(items ...T) error {
-	return w.enqueue(context.Background(), request[T, R]{items: items})
+	return w.enqueue(request[T, R]{items: items})
 }
 
-func (w *Writer[T, R]) enqueue(ctx context.Context, r request[T, R]) error {
-	w.mu.RLock()
-	defer w.mu.RUnlock()
+// enqueue adds a request, waiting while Queue requests wait already (the database is behind).
+func (w *Writer[T, R]) enqueue(r request[T, R]) error {
+	w.mu.Lock()
+	for len(w.waiting) >= w.queue && !w.closed {
+		w.room.Wait()
+	}
 	if w.closed {
+		w.mu.Unlock()
 		return ErrClosed
 	}
+	w.waiting = append(w.waiting, r)
+	w.items += len(r.items)
+	signal := len(w.waiting) == 1 || w.items >= w.maxBatch
+	w.mu.Unlock()
+	if signal {
+		w.signal()
+	}
+	return nil
+}
+
+func (w *Writer[T, R]) signal() {
 	select {
-	case w.in <- r:
-		return nil
-	case <-ctx.Done():
-		return ctx.Err()
+	case w.wake <- struct{}{}:
+	default: // a token is there already
 	}
 }
 
 // Len returns the number of requests waiting.
-func (w *Writer[T, R]) Len() int { return len(w.in) }
+func (w *Writer[T, R]) Len() int {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return len(w.waiting)
+}
 
 // Close stops accepting work, flushes everything pending and waits for the last commit.
 func (w *Writer[T, R]) Close() {
-	w.closing.Do(func() {
-		w.mu.Lock()
-		w.closed = true
-		close(w.in)
-		w.mu.Unlock()
-	})
+	w.mu.Lock()
+	w.closed = true
+	w.room.Broadcast()
+	w.mu.Unlock()
+	w.signal()
 	<-w.done
 }
 
 func (w *Writer[T, R]) loop(onError func(error, int)) {
 	defer close(w.done)
-	var batch []request[T, R]
+	var batch, spare []request[T, R]
 	var items []T
 	for {
-		first, ok := <-w.in
-		if !ok {
-			return
-		}
-		batch, items = append(batch[:0], first), append(items[:0], first.items...)
+		<-w.wake
+		// The first item waits a little for company, unless a batch is full already.
 		timer := time.NewTimer(w.maxDelay)
-		open := true
 	gather:
-		for len(items) < w.maxBatch {
+		for {
+			w.mu.Lock()
+			enough := w.items >= w.maxBatch || w.closed
+			w.mu.Unlock()
+			if enough {
+				break
+			}
 			select {
-			case r, more := <-w.in:
-				if !more {
-					open = false
-					break gather
-				}
-				batch = append(batch, r)
-				items = append(items, r.items...)
+			case <-w.wake:
 			case <-timer.C:
 				break gather
 			}
 		}
 		timer.Stop()
-		w.commit(batch, items, onError)
-		if w.depth != nil {
-			w.depth(len(w.in))
-		}
-		if !open {
-			// Drain what arrived before close in one last pass.
-			for r := range w.in {
-				w.commit([]request[T, R]{r}, r.items, onError)
+		// Take everything waiting (swapping in the spare slice) and commit it in batches of
+		// whole requests.
+		w.mu.Lock()
+		taken := w.waiting
+		w.waiting, spare = spare[:0], nil
+		w.items = 0
+		closed := w.closed
+		w.room.Broadcast()
+		w.mu.Unlock()
+		all := taken
+		for len(taken) > 0 {
+			batch, items = batch[:0], items[:0]
+			n := 0
+			for n < len(taken) && (n == 0 || len(items)+len(taken[n].items) <= w.maxBatch) {
+				batch = append(batch, taken[n])
+				items = append(items, taken[n].items...)
+				n++
 			}
-			return
+			w.commit(batch, items, onError)
+			taken = taken[n:]
+		}
+		clear(all)
+		spare = all[:0]
+		if w.depth != nil {
+			w.depth(w.Len())
+		}
+		if closed {
+			w.mu.Lock()
+			left := len(w.waiting)
+			w.mu.Unlock()
+			if left == 0 {
+				return
+			}
+			w.signal()
 		}
 	}
 }

@@ -68,3 +68,46 @@ func TestErrorsReachEveryWaiterAndCloseFlushes(t *testing.T) {
 		t.Fatalf("enqueue after close: %v", err)
 	}
 }
+
+// With Queue requests waiting (the database is behind), Enqueue waits for room instead of
+// growing the queue without bound, and nothing is lost.
+func TestFullQueueHoldsBackEnqueue(t *testing.T) {
+	release := make(chan struct{})
+	var mu sync.Mutex
+	var got []int
+	w := New(func(_ context.Context, items []int) ([]struct{}, error) {
+		<-release
+		mu.Lock()
+		got = append(got, items...)
+		mu.Unlock()
+		return nil, nil
+	}, Options{MaxDelay: time.Millisecond, Queue: 2})
+	must := func(err error) {
+		if err != nil {
+			t.Fatal(err)
+		}
+	}
+	must(w.Enqueue(1))
+	for w.Len() > 0 { // the loop took 1 and is committing it
+		time.Sleep(time.Millisecond)
+	}
+	must(w.Enqueue(2))
+	must(w.Enqueue(3))
+	entered := make(chan struct{})
+	go func() { must(w.Enqueue(4)); close(entered) }()
+	select {
+	case <-entered:
+		t.Fatal("Enqueue did not wait with a full queue")
+	case <-time.After(50 * time.Millisecond):
+	}
+	close(release)
+	select {
+	case <-entered:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Enqueue still waits after the queue was taken")
+	}
+	w.Close()
+	if len(got) != 4 {
+		t.Fatalf("flushed %v, want 4 items", got)
+	}
+}

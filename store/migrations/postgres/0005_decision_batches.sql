@@ -9,7 +9,7 @@ CREATE TABLE decision_batches (
     last_time  BIGINT NOT NULL,
     n          INTEGER NOT NULL,
     keys       BYTEA NOT NULL,
-    data       TEXT NOT NULL,
+    data       BYTEA NOT NULL,
     UNIQUE (shop_id, first_id)
 );
 CREATE INDEX decision_batches_time ON decision_batches (shop_id, last_time);
@@ -19,8 +19,8 @@ CREATE INDEX decision_batches_time ON decision_batches (shop_id, last_time);
 INSERT INTO decision_batches (seq, shop_id, first_id, first_time, last_time, n, keys, data)
 OVERRIDING SYSTEM VALUE
 SELECT seq, shop_id, id, time, time, 1, ''::bytea,
-       (data::jsonb || jsonb_build_object('id', id, 'placement_id', placement_id, 'surface', surface, 'arm', arm,
-                                          'customer_key', customer_key, 'confirmation_ref', confirmation_ref, 'time', time))::text
+       convert_to((data::jsonb || jsonb_build_object('id', id, 'placement_id', placement_id, 'surface', surface, 'arm', arm,
+                                                     'customer_key', customer_key, 'confirmation_ref', confirmation_ref, 'time', time))::text, 'UTF8')
 FROM decisions ORDER BY seq;
 SELECT setval(pg_get_serial_sequence('decision_batches', 'seq'), COALESCE((SELECT max(seq) FROM decision_batches), 0) + 1, false);
 

@@ -12,7 +12,7 @@ CREATE TABLE decision_batches (
     last_time  INTEGER NOT NULL,
     n          INTEGER NOT NULL,
     keys       BLOB NOT NULL,
-    data       TEXT NOT NULL,
+    data       BLOB NOT NULL,
     -- A batch retried after an uncertain commit is recognised by its first decision.
     UNIQUE (shop_id, first_id)
 ) STRICT;
@@ -22,8 +22,8 @@ CREATE INDEX decision_batches_time ON decision_batches (shop_id, last_time);
 -- of one with no filter.
 INSERT INTO decision_batches (seq, shop_id, first_id, first_time, last_time, n, keys, data)
 SELECT seq, shop_id, id, time, time, 1, X'',
-       json_set(data, '$.id', id, '$.placement_id', placement_id, '$.surface', surface, '$.arm', arm,
-                '$.customer_key', customer_key, '$.confirmation_ref', confirmation_ref, '$.time', time)
+       CAST(json_set(data, '$.id', id, '$.placement_id', placement_id, '$.surface', surface, '$.arm', arm,
+                     '$.customer_key', customer_key, '$.confirmation_ref', confirmation_ref, '$.time', time) AS BLOB)
 FROM decisions ORDER BY seq;
 
 DROP TABLE decisions;
