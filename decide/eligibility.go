@@ -31,6 +31,7 @@ type situation struct {
 	hist       *epilogue.History
 	returning  bool
 	consent    epilogue.Consent
+	refused    bool // the customer refused marketing or partner offers (see consents)
 	dismissal  time.Duration
 	// attentionSpent: the customer's attention budget allows no partner offer now.
 	attentionSpent bool
@@ -75,6 +76,8 @@ func (s *situation) init(snap *Snapshot, pl *epilogue.Placement, req *epilogue.D
 	if p := people.lookup(snap.Shop.ID, customerKey); p != nil {
 		p.mu.Lock()
 		s.person, s.hist, s.consent, s.profile = p, p.history(&people.names), p.consent, p.attrs
+		c := &p.consent
+		s.refused = (c.Marketing != nil && !*c.Marketing) || (c.Partners != nil && !*c.Partners)
 		s.names = &people.names
 		// Offers this customer has a history with or bought the product of: only these need
 		// the customer's state checked.
@@ -127,21 +130,23 @@ func markProducts(b bitset, snap *Snapshot, product string) {
 // The caller holds the customer's lock.
 func (s *situation) reason(snap *Snapshot, i int) reason {
 	e := &snap.offers[i]
-	o := e.o
-	if sc := o.Schedule; (sc.Start != nil && s.now.Before(*sc.Start)) || (sc.End != nil && !s.now.Before(*sc.End)) {
-		return rOutOfSchedule
-	}
-	if r := s.targeting(e); r != rNone {
-		return r
-	}
-	if !s.consents(o) {
-		return rNoConsent
-	}
-	if s.attentionSpent && o.Kind == epilogue.KindPartner {
-		return rAttention
+	if e.rules || s.refused {
+		o := e.o
+		if sc := o.Schedule; (sc.Start != nil && s.now.Before(*sc.Start)) || (sc.End != nil && !s.now.Before(*sc.End)) {
+			return rOutOfSchedule
+		}
+		if r := s.targeting(e); r != rNone {
+			return r
+		}
+		if !s.consents(o) {
+			return rNoConsent
+		}
+		if s.attentionSpent && o.Kind == epilogue.KindPartner {
+			return rAttention
+		}
 	}
 	if e.budget != nil {
-		if r := e.budget.check(o, s.day, s.elapsed); r != rNone {
+		if r := e.budget.check(e.o, s.day, s.elapsed); r != rNone {
 			return r
 		}
 	}
@@ -149,7 +154,7 @@ func (s *situation) reason(snap *Snapshot, i int) reason {
 		return rPurchased
 	}
 	if s.person != nil && s.personMask.has(i) { // the caller holds s.person.mu
-		return s.person.reason(s.names, o, s.now, s.dismissal)
+		return s.person.reason(s.names, e.o, s.now, s.dismissal)
 	}
 	return rNone
 }

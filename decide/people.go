@@ -352,22 +352,42 @@ func (x *person) offer(id uint32) *offerState {
 // history returns what scorers see of the customer's past, made afresh (the caller holds
 // x.mu); emptyHistory when there is none.
 func (x *person) history(n *names) *epilogue.History {
-	h := &epilogue.History{Orders: x.orders}
+	engaged, dismissed := 0, 0
+	for _, s := range x.offers {
+		if s.engaged != 0 {
+			engaged++
+		}
+		if s.dismissed != 0 {
+			dismissed++
+		}
+	}
+	if x.orders == 0 && len(x.categories)+engaged+dismissed == 0 {
+		return emptyHistory
+	}
+	// One backing array for the three lists: a decision makes two allocations here, not four.
+	all := make([]string, 0, len(x.categories)+engaged+dismissed)
 	for _, c := range x.categories {
-		h.Categories = append(h.Categories, n.str(c))
+		all = append(all, n.str(c))
 	}
 	for _, s := range x.offers {
 		if s.engaged != 0 {
-			h.Engaged = append(h.Engaged, n.str(s.id))
+			all = append(all, n.str(s.id))
 		}
+	}
+	for _, s := range x.offers {
 		if s.dismissed != 0 {
-			h.Dismissed = append(h.Dismissed, n.str(s.id))
+			all = append(all, n.str(s.id))
 		}
 	}
-	if h.Orders == 0 && h.Categories == nil && h.Engaged == nil && h.Dismissed == nil {
-		return emptyHistory
+	c, e := len(x.categories), len(x.categories)+engaged
+	return &epilogue.History{Orders: x.orders, Categories: nilIfEmpty(all[:c:c]), Engaged: nilIfEmpty(all[c:e:e]), Dismissed: nilIfEmpty(all[e:])}
+}
+
+func nilIfEmpty(s []string) []string {
+	if len(s) == 0 {
+		return nil
 	}
-	return h
+	return s
 }
 
 // hash names a string of some kind (a charge's event type and decision, an order ref) by 64

@@ -47,6 +47,20 @@ type entry struct {
 	group    string  // exclusion group; an offer without one is its own group
 	catsAny  []int32 // targeting.cart_categories_any as category numbers
 	catsNone []int32
+	// rules: the offer has a schedule, a targeting rule the indexes do not apply, or is a
+	// partner offer (consent, attention). Without, eligibility skips reading the offer: a few
+	// hundred offers per decision, each a cache miss.
+	rules bool
+}
+
+// hasRules reports whether situation.reason must read the offer (see entry.rules); a customer
+// who refused consent has every offer read.
+func hasRules(o *epilogue.Offer) bool {
+	t := &o.Targeting
+	return o.Schedule.Start != nil || o.Schedule.End != nil || o.Kind == epilogue.KindPartner ||
+		len(t.Locales) > 0 || len(t.PaymentTypes) > 0 || t.MinAmount > 0 || t.MaxAmount > 0 ||
+		len(t.CartCategoriesNone) > 0 || len(t.CartSKUsAny) > 0 || len(t.CartSKUsNone) > 0 ||
+		len(t.CustomerAttributes) > 0 || t.CustomerType == "new" || t.CustomerType == "returning"
 }
 
 // NewSnapshot indexes a shop's offers and placements. Archived offers are left out.
@@ -95,6 +109,7 @@ func NewSnapshot(shop *epilogue.Shop, version int64, offers []*epilogue.Offer, p
 			e.budget = budgets.get(o.ID)
 		}
 		e.catsAny, e.catsNone = s.categoryIDs(o.Targeting.CartCategoriesAny), s.categoryIDs(o.Targeting.CartCategoriesNone)
+		e.rules = hasRules(o) || len(e.catsNone) > 0
 		s.all.set(i)
 		if len(e.catsAny) == 0 {
 			s.anyCat.set(i)
