@@ -4,6 +4,7 @@ import (
 	"net/http"
 
 	"github.com/epiloguehq/epilogue"
+	"github.com/epiloguehq/epilogue/internal/jsonappend"
 )
 
 // decisionOffer is a chosen offer as the browser sees it: what to render and the token that
@@ -63,8 +64,79 @@ func (s *Server) createDecision(w http.ResponseWriter, r *http.Request) {
 			c = []epilogue.Verdict{}
 		}
 		out.Candidates = &c
+		writeJSON(w, http.StatusOK, &out)
+		return
 	}
-	writeJSON(w, http.StatusOK, &out)
+	// Every page view asks for a decision: the answer is written by hand (see appendJSON).
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(http.StatusOK)
+	b := out.appendJSON(make([]byte, 0, 1024))
+	w.Write(append(b, '\n'))
+}
+
+// appendJSON writes what json.Marshal would (without candidates), without reflection.
+func (r *decisionResponse) appendJSON(b []byte) []byte {
+	b = append(b, `{"decision_id":`...)
+	b = jsonappend.String(b, r.DecisionID)
+	b = append(b, `,"arm":`...)
+	b = jsonappend.String(b, r.Arm)
+	b = append(b, `,"offers":[`...)
+	for i := range r.Offers {
+		o := &r.Offers[i]
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"offer_id":`...)
+		b = jsonappend.String(b, o.OfferID)
+		b = append(b, `,"kind":`...)
+		b = jsonappend.String(b, o.Kind)
+		b = append(b, `,"title":`...)
+		b = jsonappend.String(b, o.Title)
+		b = append(b, `,"body":`...)
+		b = jsonappend.String(b, o.Body)
+		b = append(b, `,"image_url":`...)
+		b = jsonappend.String(b, o.ImageURL)
+		b = append(b, `,"cta":`...)
+		b = jsonappend.String(b, o.CTA)
+		b = append(b, `,"action":`...)
+		b = appendAction(b, &o.Action)
+		b = append(b, `,"token":`...)
+		b = jsonappend.String(b, o.Token)
+		b = append(b, '}')
+	}
+	b = append(b, `],"no_offer_reason":`...)
+	if r.NoOfferReason == nil {
+		b = append(b, "null"...)
+	} else {
+		b = jsonappend.String(b, *r.NoOfferReason)
+	}
+	b = append(b, `,"model_version":`...)
+	b = jsonappend.String(b, r.ModelVersion)
+	return append(b, '}')
+}
+
+func appendAction(b []byte, a *epilogue.Action) []byte {
+	b = append(b, `{"type":`...)
+	b = jsonappend.String(b, a.Type)
+	for _, f := range [...]struct{ name, v string }{{"url", a.URL}, {"sku", a.SKU}, {"product_id", a.ProductID}} {
+		if f.v != "" {
+			b = append(append(append(b, `,"`...), f.name...), `":`...)
+			b = jsonappend.String(b, f.v)
+		}
+	}
+	if a.Price != 0 {
+		b = append(b, `,"price":"`...)
+		b = append(b, a.Price.String()...)
+		b = append(b, '"')
+	}
+	if a.Question != "" {
+		b = append(b, `,"question":`...)
+		b = jsonappend.String(b, a.Question)
+	}
+	if len(a.Choices) > 0 {
+		b = jsonappend.Strings(append(b, `,"choices":`...), a.Choices)
+	}
+	return append(b, '}')
 }
 
 func (s *Server) getDecision(w http.ResponseWriter, r *http.Request) {

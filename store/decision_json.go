@@ -3,9 +3,9 @@ package store
 import (
 	"encoding/json"
 	"strconv"
-	"unicode/utf8"
 
 	"github.com/epiloguehq/epilogue"
+	"github.com/epiloguehq/epilogue/internal/jsonappend"
 )
 
 // appendDecisionLine writes the JSON of a decisionLine by hand. Every decision is recorded, and
@@ -14,17 +14,17 @@ import (
 // lookup finds its line in a batch without decoding the others.
 func appendDecisionLine(b []byte, d *epilogue.Decision) []byte {
 	b = append(b, `{"id":`...)
-	b = appendString(b, d.ID)
+	b = jsonappend.String(b, d.ID)
 	b = append(b, `,"placement_id":`...)
-	b = appendString(b, d.PlacementID)
+	b = jsonappend.String(b, d.PlacementID)
 	b = append(b, `,"surface":`...)
-	b = appendString(b, d.Surface)
+	b = jsonappend.String(b, d.Surface)
 	b = append(b, `,"arm":`...)
-	b = appendString(b, d.Arm)
+	b = jsonappend.String(b, d.Arm)
 	b = append(b, `,"customer_key":`...)
-	b = appendString(b, d.CustomerKey)
+	b = jsonappend.String(b, d.CustomerKey)
 	b = append(b, `,"confirmation_ref":`...)
-	b = appendString(b, d.ConfirmationRef)
+	b = jsonappend.String(b, d.ConfirmationRef)
 	b = append(b, `,"time":`...)
 	b = strconv.AppendInt(b, micros(d.Time), 10)
 	b = append(b, `,"offers":`...)
@@ -37,13 +37,13 @@ func appendDecisionLine(b []byte, d *epilogue.Decision) []byte {
 				b = append(b, ',')
 			}
 			b = append(b, `{"offer_id":`...)
-			b = appendString(b, o.OfferID)
+			b = jsonappend.String(b, o.OfferID)
 			b = append(b, `,"position":`...)
 			b = strconv.AppendInt(b, int64(o.Position), 10)
 			b = append(b, `,"score":`...)
-			b = appendFloat(b, o.Score)
+			b = jsonappend.Float(b, o.Score)
 			b = append(b, `,"propensity":`...)
-			b = appendFloat(b, o.Propensity)
+			b = jsonappend.Float(b, o.Propensity)
 			b = append(b, '}')
 		}
 		b = append(b, ']')
@@ -61,7 +61,7 @@ func appendDecisionLine(b []byte, d *epilogue.Decision) []byte {
 				b = append(b, ',')
 			}
 			first = false
-			b = appendString(b, k)
+			b = jsonappend.String(b, k)
 			b = append(b, ':')
 			b = strconv.AppendInt(b, int64(n), 10)
 		}
@@ -69,11 +69,11 @@ func appendDecisionLine(b []byte, d *epilogue.Decision) []byte {
 	}
 	if d.NoOfferReason != "" {
 		b = append(b, `,"no_offer_reason":`...)
-		b = appendString(b, d.NoOfferReason)
+		b = jsonappend.String(b, d.NoOfferReason)
 	}
 	if d.ModelVersion != "" {
 		b = append(b, `,"model_version":`...)
-		b = appendString(b, d.ModelVersion)
+		b = jsonappend.String(b, d.ModelVersion)
 	}
 	if d.Latency != 0 {
 		b = append(b, `,"latency":`...)
@@ -86,9 +86,9 @@ func appendDecisionLine(b []byte, d *epilogue.Decision) []byte {
 	if h := d.History; h != nil {
 		b = append(b, `,"history":{"orders":`...)
 		b = strconv.AppendInt(b, int64(h.Orders), 10)
-		b = appendStrings(append(b, `,"categories":`...), h.Categories)
-		b = appendStrings(append(b, `,"engaged":`...), h.Engaged)
-		b = appendStrings(append(b, `,"dismissed":`...), h.Dismissed)
+		b = jsonappend.Strings(append(b, `,"categories":`...), h.Categories)
+		b = jsonappend.Strings(append(b, `,"engaged":`...), h.Engaged)
+		b = jsonappend.Strings(append(b, `,"dismissed":`...), h.Dismissed)
 		b = append(b, '}')
 	}
 	if d.Returning {
@@ -99,21 +99,21 @@ func appendDecisionLine(b []byte, d *epilogue.Decision) []byte {
 
 func appendRequest(b []byte, r *epilogue.DecisionRequest) []byte {
 	b = append(b, `{"placement":`...)
-	b = appendString(b, r.Placement)
+	b = jsonappend.String(b, r.Placement)
 	t := &r.Transaction
 	b = append(b, `,"transaction":{"confirmationref":`...)
-	b = appendString(b, t.ConfirmationRef)
+	b = jsonappend.String(b, t.ConfirmationRef)
 	b = append(b, `,"amount":"`...)
 	b = append(b, t.Amount.String()...)
 	b = append(b, `","currency":`...)
-	b = appendString(b, t.Currency)
+	b = jsonappend.String(b, t.Currency)
 	b = append(b, `,"paymenttype":`...)
-	b = appendString(b, t.PaymentType)
+	b = jsonappend.String(b, t.PaymentType)
 	c := &r.Customer
 	b = append(b, `},"customer":{"id":`...)
-	b = appendString(b, c.ID)
+	b = jsonappend.String(b, c.ID)
 	b = append(b, `,"email_sha256":`...)
-	b = appendString(b, c.EmailSHA256)
+	b = jsonappend.String(b, c.EmailSHA256)
 	if len(c.Attributes) > 0 {
 		b = append(b, `,"attributes":{`...)
 		first := true
@@ -122,15 +122,15 @@ func appendRequest(b []byte, r *epilogue.DecisionRequest) []byte {
 				b = append(b, ',')
 			}
 			first = false
-			b = appendString(b, k)
+			b = jsonappend.String(b, k)
 			b = append(b, ':')
-			b = appendString(b, v)
+			b = jsonappend.String(b, v)
 		}
 		b = append(b, '}')
 	}
 	if c.Type != "" {
 		b = append(b, `,"type":`...)
-		b = appendString(b, c.Type)
+		b = jsonappend.String(b, c.Type)
 	}
 	b = append(b, `},"cart":`...)
 	if r.Cart == nil {
@@ -142,11 +142,11 @@ func appendRequest(b []byte, r *epilogue.DecisionRequest) []byte {
 				b = append(b, ',')
 			}
 			b = append(b, `{"sku":`...)
-			b = appendString(b, it.SKU)
+			b = jsonappend.String(b, it.SKU)
 			b = append(b, `,"product_id":`...)
-			b = appendString(b, it.ProductID)
+			b = jsonappend.String(b, it.ProductID)
 			b = append(b, `,"category":`...)
-			b = appendString(b, it.Category)
+			b = jsonappend.String(b, it.Category)
 			b = append(b, `,"price":"`...)
 			b = append(b, it.Price.String()...)
 			b = append(b, `","quantity":`...)
@@ -157,13 +157,13 @@ func appendRequest(b []byte, r *epilogue.DecisionRequest) []byte {
 	}
 	x := &r.Context
 	b = append(b, `,"context":{"device":`...)
-	b = appendString(b, x.Device)
+	b = jsonappend.String(b, x.Device)
 	b = append(b, `,"country":`...)
-	b = appendString(b, x.Country)
+	b = jsonappend.String(b, x.Country)
 	b = append(b, `,"locale":`...)
-	b = appendString(b, x.Locale)
+	b = jsonappend.String(b, x.Locale)
 	b = append(b, `,"page_url":`...)
-	b = appendString(b, x.PageURL)
+	b = jsonappend.String(b, x.PageURL)
 	b = append(b, '}')
 	if len(r.Attributes) > 0 { // the flat form, normally folded away before a decision is recorded
 		if raw, err := json.Marshal(r.Attributes); err == nil {
@@ -175,71 +175,4 @@ func appendRequest(b []byte, r *epilogue.DecisionRequest) []byte {
 		b = append(b, `,"explain":true`...)
 	}
 	return append(b, '}')
-}
-
-func appendStrings(b []byte, ss []string) []byte {
-	if ss == nil {
-		return append(b, "null"...)
-	}
-	b = append(b, '[')
-	for i, s := range ss {
-		if i > 0 {
-			b = append(b, ',')
-		}
-		b = appendString(b, s)
-	}
-	return append(b, ']')
-}
-
-// appendFloat writes a score or probability to six significant digits (JSON has no NaN or
-// infinity: those are written as 0).
-func appendFloat(b []byte, f float64) []byte {
-	if f != f || f > 1e300 || f < -1e300 {
-		return append(b, '0')
-	}
-	return strconv.AppendFloat(b, f, 'g', 6, 64)
-}
-
-// appendString writes s as a JSON string: quotes, backslashes and control characters escaped,
-// invalid UTF-8 replaced.
-func appendString(b []byte, s string) []byte {
-	const hex = "0123456789abcdef"
-	b = append(b, '"')
-	start := 0
-	for i := 0; i < len(s); {
-		c := s[i]
-		if c >= 0x20 && c != '"' && c != '\\' && c < utf8.RuneSelf {
-			i++
-			continue
-		}
-		if c < utf8.RuneSelf {
-			b = append(b, s[start:i]...)
-			switch c {
-			case '"', '\\':
-				b = append(b, '\\', c)
-			case '\n':
-				b = append(b, '\\', 'n')
-			case '\r':
-				b = append(b, '\\', 'r')
-			case '\t':
-				b = append(b, '\\', 't')
-			default:
-				b = append(b, '\\', 'u', '0', '0', hex[c>>4], hex[c&0xf])
-			}
-			i++
-			start = i
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		if r == utf8.RuneError && size == 1 {
-			b = append(b, s[start:i]...)
-			b = append(b, `\ufffd`...)
-			i += size
-			start = i
-			continue
-		}
-		i += size
-	}
-	b = append(b, s[start:]...)
-	return append(b, '"')
 }

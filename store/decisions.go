@@ -11,6 +11,7 @@ import (
 	"time"
 
 	"github.com/epiloguehq/epilogue"
+	"github.com/epiloguehq/epilogue/internal/jsonappend"
 )
 
 // The decision log keeps one row per committed batch of a shop's decisions (decision_batches;
@@ -362,13 +363,13 @@ func (c compactVerdicts) appendJSON(b []byte) []byte {
 			b = append(b, ',')
 		}
 		b = append(b, '[')
-		b = appendString(b, v.OfferID)
+		b = jsonappend.String(b, v.OfferID)
 		b = append(b, ',')
-		b = appendString(b, v.Verdict)
+		b = jsonappend.String(b, v.Verdict)
 		b = append(b, ',')
-		b = appendString(b, v.Reason)
+		b = jsonappend.String(b, v.Reason)
 		b = append(b, ',')
-		b = appendFloat(b, v.Score)
+		b = jsonappend.Float(b, v.Score)
 		b = append(b, ']')
 	}
 	return append(b, ']')
