@@ -1,6 +1,10 @@
 package epilogue
 
-import "time"
+import (
+	"bytes"
+	"encoding/json"
+	"time"
+)
 
 // Arms of a decision.
 const (
@@ -48,9 +52,25 @@ type DecisionRequest struct {
 	Customer    CustomerRef       `json:"customer"`
 	Cart        []CartItem        `json:"cart"`
 	Context     RequestContext    `json:"context"`
-	Attributes  map[string]any    `json:"attributes,omitempty"` // the flat form, folded into the fields above
+	Attributes  FlatAttributes    `json:"attributes,omitempty"` // the flat form, folded into the fields above
 	Explain     bool              `json:"explain,omitempty"`
 	Extra       map[string]string `json:"-"`
+}
+
+// FlatAttributes are the attributes of a request's flat form. Numbers keep their digits
+// (json.Number): an order number of 17 digits must not come back rounded. Only this field
+// needs that, so the rest of a request decodes without a json.Decoder's extra work.
+type FlatAttributes map[string]any
+
+func (f *FlatAttributes) UnmarshalJSON(b []byte) error {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	var m map[string]any
+	if err := dec.Decode(&m); err != nil {
+		return err
+	}
+	*f = m
+	return nil
 }
 
 // Transaction is the checkout a decision belongs to.

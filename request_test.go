@@ -76,3 +76,19 @@ func TestOffersDefaultsAndValidation(t *testing.T) {
 		t.Fatalf("cpc without amount: %v", err)
 	}
 }
+
+// Flat attributes keep a number's digits although the request is decoded without UseNumber.
+func TestFlatNumbersKeepTheirDigits(t *testing.T) {
+	r := decodeRequest(t, `{"placement":"confirmation","attributes":{"member_no":12345678901234567,"score":0.1,"vip":true}}`)
+	if err := r.Normalize(); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"member_no": "12345678901234567", "score": "0.1", "vip": "true"}
+	if !reflect.DeepEqual(r.Customer.Attributes, want) {
+		t.Fatalf("attributes %v, want %v", r.Customer.Attributes, want)
+	}
+	var bad DecisionRequest
+	if err := json.Unmarshal([]byte(`{"attributes":[1]}`), &bad); err == nil {
+		t.Fatal("attributes as an array accepted")
+	}
+}

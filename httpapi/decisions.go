@@ -5,6 +5,7 @@ import (
 
 	"github.com/epiloguehq/epilogue"
 	"github.com/epiloguehq/epilogue/internal/jsonappend"
+	"github.com/epiloguehq/epilogue/internal/jsondecode"
 )
 
 // decisionOffer is a chosen offer as the browser sees it: what to render and the token that
@@ -32,7 +33,12 @@ type decisionResponse struct {
 func (s *Server) createDecision(w http.ResponseWriter, r *http.Request) {
 	c := callerOf(r.Context())
 	var req epilogue.DecisionRequest
-	if err := decode(w, r, &req, false); err != nil {
+	body, err := readBody(w, r)
+	if err == nil {
+		// Without UseNumber: FlatAttributes, the one field that needs it, sees to it itself.
+		err = jsondecode.Decode(body, &req, jsondecode.Options{What: "request body"})
+	}
+	if err != nil {
 		s.fail(w, r, err)
 		return
 	}

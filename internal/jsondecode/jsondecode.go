@@ -27,18 +27,24 @@ func Decode(b []byte, v any, o Options) error {
 	if o.What == "" {
 		o.What = "body"
 	}
-	dec := json.NewDecoder(bytes.NewReader(b))
-	if o.UseNumber {
-		dec.UseNumber()
-	}
-	if o.Strict {
-		dec.DisallowUnknownFields()
-	}
-	err := dec.Decode(v)
-	if err == nil {
-		if _, extra := dec.Token(); extra != io.EOF {
-			return epilogue.Errorf(epilogue.EInvalid, "%s must hold exactly one JSON value", o.What)
+	var err error
+	if o.UseNumber || o.Strict {
+		dec := json.NewDecoder(bytes.NewReader(b))
+		if o.UseNumber {
+			dec.UseNumber()
 		}
+		if o.Strict {
+			dec.DisallowUnknownFields()
+		}
+		if err = dec.Decode(v); err == nil {
+			if _, extra := dec.Token(); extra != io.EOF {
+				return epilogue.Errorf(epilogue.EInvalid, "%s must hold exactly one JSON value", o.What)
+			}
+			return nil
+		}
+	} else if err = json.Unmarshal(b, v); err == nil {
+		// json.Unmarshal reads one value or fails: no Decoder, which copies the body into its
+		// own buffer (every decision request comes this way).
 		return nil
 	}
 	var syn *json.SyntaxError
