@@ -99,3 +99,40 @@ func BenchmarkCustomerEvents(b *testing.B) {
 		})
 	}
 }
+
+// BenchmarkDecisionsAfter is the trainer's read of the decision log: decoding every record.
+func BenchmarkDecisionsAfter(b *testing.B) {
+	for _, d := range dialects {
+		b.Run(d, func(b *testing.B) {
+			db := open(b, newURL(b, d))
+			newShop(b, db, "s1")
+			const n = 20_000
+			for i := 0; i < n; i += 500 {
+				batch := make([]*epilogue.Decision, 500)
+				for j := range batch {
+					batch[j] = decision("s1", fmt.Sprintf("dec_%d", i+j), fmt.Sprintf("id:c%d", (i+j)*7919%100_000))
+				}
+				if err := db.InsertDecisions(ctx, batch); err != nil {
+					b.Fatal(err)
+				}
+			}
+			read := 0
+			b.ResetTimer()
+			for b.Loop() {
+				var after int64
+				for {
+					ds, last, err := db.DecisionsAfter(ctx, after, 2000)
+					if err != nil {
+						b.Fatal(err)
+					}
+					if len(ds) == 0 {
+						break
+					}
+					read += len(ds)
+					after = last
+				}
+			}
+			b.ReportMetric(float64(read)/b.Elapsed().Seconds(), "decisions/s")
+		})
+	}
+}
