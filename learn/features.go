@@ -35,6 +35,32 @@ var (
 // interaction, and a new offer's id must be free to move far from its kind's prior.
 const offerScale = 3
 
+// The values of an offer's crosses with the moment scale their priors by the level of the
+// offer's hierarchy they belong to (kind, advertiser, category, then the offer itself), so
+// that what many offers share explains what it can and an offer's own crosses only what is
+// left; with equal priors, every click was split evenly between, say, the category crossed
+// with the customer's segment and the offer crossed with it, and the offer's share taught
+// nothing about the category's other offers.
+//
+//   - catCrossScale: what the offer sells crossed with who buys (the customer's attributes,
+//     cart and history categories) is the taste a post-purchase offer lives on, and each such
+//     cross sees only the impressions of one category for one kind of customer: its prior
+//     effect may be 2.5 times a plain cross's (variance 6.25 times).
+//   - idCrossScale: an offer's own crosses are its deviations from its category, kind and
+//     advertiser, learned from its impressions alone: half a plain cross's (variance a
+//     quarter).
+//
+// In the simulator (epilogue sim, seeds 1 to 40, 50,000 decisions each) the model policy's CTR
+// rose from 0.901 to 0.914 of the oracle's with the category crosses at 2.5 alone, to 0.918
+// with the id crosses at 0.5 as well, and to 0.928 with explorationScale lowered to match; its
+// regret fell from 0.165 to 0.136 of the random policy's. The category scale made little
+// difference between 2 and 3 (0.923 to 0.928); kind and advertiser crosses at 1.5 or 2 did
+// worse (their few values see plenty of data at once, and the extra spread only explored).
+const (
+	catCrossScale = 2.5
+	idCrossScale  = 0.5
+)
+
 // Caps on list-valued fields keep an example's feature count, and the scratch, bounded. (Past
 // maxAttrs, which customer attributes count depends on map order.)
 const (
@@ -55,15 +81,22 @@ type moment struct {
 	histCats, histCatF                                             []uint64
 	engaged, dismissed                                             []uint64 // offer id features
 
-	pair []Feature
-	all  []Feature
+	all         []Feature
+	groupHashes []uint64 // Score's: the features of the groups it sums
 
-	kinds, advs, cats groupMemo // Score's sums of shared feature groups
-	keys              []offerKeys
-	keyMemo           map[*epilogue.Offer]offerKeys // see offerKeys
-	cheap             []sums                        // each candidate's score without its id crosses
-	bound, sorted     []float64                     // see retrieval; bound is nil when every candidate is fully scored
-	bound0            []float64                     // bound's buffer
+	cache   offerCache
+	groups  [numGroups]groupMemo // Score's sums of shared feature groups
+	call    uint32               // Score calls with this moment, for groupMemo.stamp
+	model   uint64               // the ident and updates of the model that cache's pairs are of
+	updates uint64
+	cand    []int32    // each candidate's offerInfo in cache
+	need    []groupRef // the groups this call sums
+	full    []int32    // the candidates scored with their id crosses
+	hashes  []uint64   // their id crosses
+	ends    []int32    // where each group's features in all, or candidate's in hashes, end
+	cheap   []sums     // each candidate's score without its id crosses
+	bound   []float64  // see retrieval
+	sorted  []float64  // see retrieval
 }
 
 // idCrossCount is how many id crosses idCrosses makes at this moment (flags aside).
@@ -185,12 +218,37 @@ func contains(l []uint64, h uint64) bool {
 // groups many offers share once per moment (see Model.Score).
 func (s *moment) offerPair(dst []Feature, o *epilogue.Offer) []Feature {
 	k := offerKeysOf(o)
-	dst = s.kindGroup(dst, k.kind)
-	dst = s.advGroup(dst, k.adv)
-	dst = s.catGroup(dst, k.cat)
+	var buf [maxGroup]uint64
+	dst = groupFeatures(dst, s.kindGroup(buf[:0], k.kind), 1, maxGroup)
+	dst = groupFeatures(dst, s.advGroup(buf[:0], k.adv), 1, maxGroup)
+	dst = groupFeatures(dst, s.catGroup(buf[:0], k.cat), catCrossScale, s.catCrossCount())
 	dst = append(dst, Feature{k.pay, 1}, Feature{k.id, offerScale})
 	return s.idCrosses(dst, k.id, k.kind)
 }
+
+// A group's hashes are those of the offer's field itself, of value offerScale, then of its
+// crosses with the moment, of the group's cross value, then of its flags, of value 1 (none at
+// all for an offer without the field); scoring sums them without building features (see
+// Model.sumGroup).
+const maxGroup = 2 + maxAttrs + maxCartCats + maxHistCats + 2 // catGroup's most
+
+func groupFeatures(dst []Feature, hashes []uint64, crossValue float32, crosses int) []Feature {
+	if len(hashes) == 0 {
+		return dst
+	}
+	dst = append(dst, Feature{hashes[0], offerScale})
+	for i, h := range hashes[1:] {
+		v := crossValue
+		if i >= crosses {
+			v = 1
+		}
+		dst = append(dst, Feature{h, v})
+	}
+	return dst
+}
+
+// catCrossCount is how many crosses catGroup makes at this moment (flags aside).
+func (s *moment) catCrossCount() int { return 1 + len(s.attrs) + len(s.cartCatF) + len(s.histCatF) }
 
 // offerKeys are the hashes of an offer's fields; cat is 0 for an offer without a category.
 type offerKeys struct{ id, kind, adv, cat, pay uint64 }
@@ -207,43 +265,41 @@ func offerKeysOf(o *epilogue.Offer) offerKeys {
 func one(h uint64) Feature { return Feature{h, 1} }
 
 // kindGroup: the offer's kind and its crosses with the context and the customer's attributes.
-func (s *moment) kindGroup(dst []Feature, kind uint64) []Feature {
-	dst = append(dst, Feature{kind, offerScale},
-		one(Cross(kind, s.surface)), one(Cross(kind, s.device)), one(Cross(kind, s.country)),
-		one(Cross(kind, s.amount)), one(Cross(kind, s.payment)), one(Cross(kind, s.customer)))
+func (s *moment) kindGroup(dst []uint64, kind uint64) []uint64 {
+	dst = append(dst, kind, Cross(kind, s.surface), Cross(kind, s.device), Cross(kind, s.country),
+		Cross(kind, s.amount), Cross(kind, s.payment), Cross(kind, s.customer))
 	for _, a := range s.attrs {
-		dst = append(dst, one(Cross(kind, a)))
+		dst = append(dst, Cross(kind, a))
 	}
 	return dst
 }
 
 // advGroup: the advertiser and its crosses with the context.
-func (s *moment) advGroup(dst []Feature, adv uint64) []Feature {
-	return append(dst, Feature{adv, offerScale},
-		one(Cross(adv, s.surface)), one(Cross(adv, s.device)), one(Cross(adv, s.country)), one(Cross(adv, s.customer)))
+func (s *moment) advGroup(dst []uint64, adv uint64) []uint64 {
+	return append(dst, adv, Cross(adv, s.surface), Cross(adv, s.device), Cross(adv, s.country), Cross(adv, s.customer))
 }
 
 // catGroup: what the offer sells, crossed with the customer, the cart and the history.
-func (s *moment) catGroup(dst []Feature, cat uint64) []Feature {
+func (s *moment) catGroup(dst []uint64, cat uint64) []uint64 {
 	if cat == 0 {
 		return dst
 	}
 	catF := Cross(fOfferCat, cat)
-	dst = append(dst, Feature{catF, offerScale}, one(Cross(catF, s.customer)))
+	dst = append(dst, catF, Cross(catF, s.customer))
 	for _, a := range s.attrs {
-		dst = append(dst, one(Cross(catF, a)))
+		dst = append(dst, Cross(catF, a))
 	}
 	for _, c := range s.cartCatF {
-		dst = append(dst, one(Cross(catF, c)))
+		dst = append(dst, Cross(catF, c))
 	}
 	for _, c := range s.histCatF {
-		dst = append(dst, one(Cross(catF, c)))
+		dst = append(dst, Cross(catF, c))
 	}
 	if contains(s.cartCats, cat) {
-		dst = append(dst, one(flagCatInCart))
+		dst = append(dst, flagCatInCart)
 	}
 	if contains(s.histCats, cat) {
-		dst = append(dst, one(flagCatInHist))
+		dst = append(dst, flagCatInHist)
 	}
 	return dst
 }
@@ -251,20 +307,33 @@ func (s *moment) catGroup(dst []Feature, cat uint64) []Feature {
 // idCrosses: the offer crossed with the context, the customer and the cart, and whether this
 // customer engaged with or dismissed it before.
 func (s *moment) idCrosses(dst []Feature, id, kind uint64) []Feature {
-	dst = append(dst,
-		one(Cross(id, s.surface)), one(Cross(id, s.placement)), one(Cross(id, s.device)),
-		one(Cross(id, s.country)), one(Cross(id, s.amount)), one(Cross(id, s.customer)))
+	var buf [6 + maxAttrs + maxCartCats + 2]uint64
+	n := s.idCrossCount()
+	for i, h := range s.idCrossHashes(buf[:0], id, kind) {
+		v := float32(idCrossScale)
+		if i >= n {
+			v = 1 // the flags
+		}
+		dst = append(dst, Feature{h, v})
+	}
+	return dst
+}
+
+// idCrossHashes appends the hashes of idCrosses: idCrossCount crosses, then the flags.
+func (s *moment) idCrossHashes(dst []uint64, id, kind uint64) []uint64 {
+	dst = append(dst, Cross(id, s.surface), Cross(id, s.placement), Cross(id, s.device),
+		Cross(id, s.country), Cross(id, s.amount), Cross(id, s.customer))
 	for _, a := range s.attrs {
-		dst = append(dst, one(Cross(id, a)))
+		dst = append(dst, Cross(id, a))
 	}
 	for _, c := range s.cartCatF {
-		dst = append(dst, one(Cross(id, c)))
+		dst = append(dst, Cross(id, c))
 	}
 	if contains(s.engaged, id) {
-		dst = append(dst, one(Cross(flagEngaged, kind)))
+		dst = append(dst, Cross(flagEngaged, kind))
 	}
 	if contains(s.dismissed, id) {
-		dst = append(dst, one(Cross(flagDismissed, kind)))
+		dst = append(dst, Cross(flagDismissed, kind))
 	}
 	return dst
 }

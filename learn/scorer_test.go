@@ -109,6 +109,65 @@ func TestScoreAllocatesNothing(t *testing.T) {
 	}
 }
 
+// Score remembers per-offer sums between calls (see offerInfo.pair): they must follow the
+// model scored with, whether it is another model or the same one after an update.
+func TestScoreFollowsTheModel(t *testing.T) {
+	w := newWorld(4, 20)
+	m := trained(w, 3000)
+	other := trained(newWorld(5, 20), 3000)
+	out := make([]epilogue.Estimate, len(w.offers))
+	check := func(m *Model, step string) {
+		t.Helper()
+		mo := w.moment()
+		m.Score(mo, w.offers, out)
+		for i, o := range w.offers {
+			p, _, _ := m.PredictFeatures(Engage, AppendFeatures(nil, mo, o))
+			if !near(p, out[i].PEngage, 1e-9) {
+				t.Fatalf("%s: offer %d: Score %v, PredictFeatures %v", step, i, out[i].PEngage, p)
+			}
+		}
+	}
+	check(m, "first")
+	check(other, "another model")
+	for _, o := range w.offers {
+		m.UpdateFeatures(Engage, []Feature{{Value(fOfferID, o.ID), offerScale}}, true)
+	}
+	check(m, "updated")
+	snap := m.Snapshot()
+	for _, o := range w.offers {
+		m.UpdateFeatures(Engage, []Feature{{Value(fOfferID, o.ID), offerScale}}, false)
+	}
+	check(snap, "snapshot")
+	check(m, "updated again")
+	c := m.Clone() // then both learn, differently, as many examples
+	for _, o := range w.offers {
+		m.UpdateFeatures(Engage, []Feature{{Value(fOfferID, o.ID), offerScale}}, true)
+		c.UpdateFeatures(Engage, []Feature{{Value(fOfferID, o.ID), offerScale}}, false)
+	}
+	check(m, "original")
+	check(c, "clone")
+	var loaded Model
+	blob, err := other.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := loaded.UnmarshalBinary(blob); err != nil {
+		t.Fatal(err)
+	}
+	check(&loaded, "loaded")
+	if err := loaded.UnmarshalBinary(must(m.MarshalBinary())); err != nil {
+		t.Fatal(err)
+	}
+	check(&loaded, "reloaded in place")
+}
+
+func must(b []byte, err error) []byte {
+	if err != nil {
+		panic(err)
+	}
+	return b
+}
+
 // Scoring goroutines read published snapshots while a trainer learns and publishes (run with
 // -race to check the hand-over).
 func TestScorerPublishWhileScoring(t *testing.T) {

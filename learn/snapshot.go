@@ -106,7 +106,7 @@ func (m *Model) UnmarshalBinary(b []byte) error {
 	if n > size || len(p) != n*slotSize {
 		return corrupt("%d slots in %d bytes", n, len(p))
 	}
-	nm := &Model{cfg: cfg, shift: uint(64 - cfg.Bits), updates: updates, seq: seq, version: version}
+	nm := &Model{cfg: cfg, shift: uint(64 - cfg.Bits), updates: updates, seq: seq, version: version, ident: idents.Add(1)}
 	nm.bias = biasHash >> nm.shift
 	nm.tab = make([]entry, size)
 	prior := nm.prior()
