@@ -262,8 +262,6 @@ func offerKeysOf(o *epilogue.Offer) offerKeys {
 	return k
 }
 
-func one(h uint64) Feature { return Feature{h, 1} }
-
 // kindGroup: the offer's kind and its crosses with the context and the customer's attributes.
 func (s *moment) kindGroup(dst []uint64, kind uint64) []uint64 {
 	dst = append(dst, kind, Cross(kind, s.surface), Cross(kind, s.device), Cross(kind, s.country),

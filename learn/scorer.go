@@ -114,21 +114,6 @@ func (t *sums) add(u sums) {
 	t.vc += u.vc
 }
 
-// sum adds up the weights of features.
-func (m *Model) sum(x []Feature) sums {
-	var t sums
-	for _, f := range x {
-		e := &m.tab[f.Hash>>m.shift]
-		v := float64(f.Value)
-		vv := v * v
-		t.me += float64(e[0]) * v
-		t.mc += float64(e[2]) * v
-		t.ve += float64(e[1]) * vv
-		t.vc += float64(e[3]) * vv
-	}
-	return t
-}
-
 // pairSum is sum of the offer's payout model (value 1) and id (value offerScale).
 func (m *Model) pairSum(pay, id uint64) sums {
 	p, e := &m.tab[pay>>m.shift], &m.tab[id>>m.shift]
@@ -229,7 +214,7 @@ func (m *Model) sumGroups(s *moment) {
 	}
 }
 
-// sumGroup is m.sum(groupFeatures(nil, hashes, crossValue, crosses)), to the bit.
+// sumGroup is the weighted sum of groupFeatures(nil, hashes, crossValue, crosses), to the bit.
 func (m *Model) sumGroup(hashes []uint64, crossValue float64, crosses int) sums {
 	if len(hashes) == 0 {
 		return sums{}
