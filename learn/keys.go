@@ -16,10 +16,7 @@ type offerInfo struct {
 	// pair is the sum of the offer's id and payout model weights, the same at every moment:
 	// valid when epoch is the cache's (the weights are those of the model last scored with).
 	// The id's slot is a cache miss of its own for every candidate, a tenth of Score's time.
-	pair sums
-	// fresh is the share of its prior variance the id's engage weight keeps (1 for an offer
-	// never learned from), with the same validity as pair: see explorationScale.
-	fresh            float64
+	pair             sums
 	margin, cpc, cpa float64 // the margin; the payout amount for CPC offers, else 0; for CPA offers
 	id, pay          uint64
 }

@@ -74,8 +74,8 @@ func TestThompsonGivesNewOffersTraffic(t *testing.T) {
 	}
 	t.Logf("wins %v", wins)
 	share := float64(wins[0]) / n
-	// Half a percent: the engine draws from a posterior scaled by explorationScale, which
-	// halves every offer's spread, the new one's too; it still out-draws weaker offers.
+	// Half a percent: the established offers draw from posteriors scaled by explorationScale,
+	// the new one from its full prior (see explorationScale); it out-draws weaker offers.
 	if share < 0.005 {
 		t.Errorf("new offer won %.2f%% of draws: no exploration", 100*share)
 	}
