@@ -118,14 +118,7 @@ func NewPeople(limit int) *People {
 	return p
 }
 
-func (p *People) key(shopID, customerKey string) uint64 {
-	var h maphash.Hash
-	h.SetSeed(p.seed)
-	h.WriteString(shopID)
-	h.WriteByte(0)
-	h.WriteString(customerKey)
-	return h.Sum64()
-}
+func (p *People) key(shopID, customerKey string) uint64 { return p.hash(shopID, customerKey) }
 
 // lookup returns the customer's state, or nil when nothing is known.
 func (p *People) lookup(shopID, customerKey string) *person {
