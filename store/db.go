@@ -34,6 +34,8 @@ type DB struct {
 	// read serves reads; on SQLite a separate pool, so a read never waits behind a write.
 	read *sql.DB
 	q    *queries
+	// stopCheckpoints ends the SQLite checkpointer (nil on PostgreSQL).
+	stopCheckpoints func()
 }
 
 // Open connects to the database at url and migrates it. url is sqlite:///abs/path.db,
@@ -80,9 +82,11 @@ func openSQLite(path string) (*DB, error) {
 	// synchronous=FULL: in WAL mode NORMAL may lose the last commits on power loss, and an
 	// acknowledged event must survive. _txlock=immediate takes the write lock at BEGIN, so two
 	// processes on one file wait on busy_timeout instead of failing on a lock upgrade.
-	// wal_autocheckpoint(10000) lets the log grow to about 40 MB between checkpoints: random
-	// index inserts dirty the same pages batch after batch, and each checkpoint then copies a
-	// page once instead of every few batches (a quarter more events/s in BenchmarkInsertEvents).
+	// wal_autocheckpoint(10000) lets the log grow to about 40 MB before the writer checkpoints
+	// itself: random index inserts dirty the same pages batch after batch, and each checkpoint
+	// then copies a page once instead of every few batches (a quarter more events/s in
+	// BenchmarkInsertEvents). Below that, the checkpointer keeps the log short off the writer's
+	// path.
 	common := "_pragma=busy_timeout(10000)&_pragma=foreign_keys(1)&_pragma=temp_store(memory)"
 	write, err := sqliteDB(path + "?" + common + "&_pragma=cache_size(-65536)&_pragma=journal_mode(WAL)" +
 		"&_pragma=synchronous(FULL)&_pragma=wal_autocheckpoint(10000)&_txlock=immediate")
@@ -106,7 +110,16 @@ func openSQLite(path string) (*DB, error) {
 	n := max(4, runtime.GOMAXPROCS(0))
 	read.SetMaxOpenConns(n)
 	read.SetMaxIdleConns(n)
-	return &DB{dialect: dialectSQLite, write: write, read: read, q: q}, nil
+	ckpt, err := sqliteDB(path + "?" + common + "&_pragma=synchronous(FULL)")
+	if err != nil {
+		write.Close()
+		read.Close()
+		return nil, err
+	}
+	ckpt.SetMaxOpenConns(1)
+	db := &DB{dialect: dialectSQLite, write: write, read: read, q: q}
+	db.stopCheckpoints = checkpointer(ckpt, checkpointEvery)
+	return db, nil
 }
 
 // connectSQLite opens the first write connection. Switching a new file to WAL needs an
@@ -151,6 +164,9 @@ func openPostgres(url string) (*DB, error) {
 
 // Close closes every connection.
 func (db *DB) Close() error {
+	if db.stopCheckpoints != nil {
+		db.stopCheckpoints()
+	}
 	err := db.write.Close()
 	if db.read != db.write {
 		err = errors.Join(err, db.read.Close())

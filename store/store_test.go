@@ -240,6 +240,34 @@ func TestSQLiteIsDurableWAL(t *testing.T) {
 	}
 }
 
+// The writer leaves checkpoints to a background connection (store/checkpoint.go): a few writes,
+// far below the writer's own checkpoint threshold, still reach the database file within a
+// checkpoint interval or two.
+func TestSQLiteCheckpointsInBackground(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "ckpt.db")
+	db := open(t, "sqlite://"+path)
+	content := func() string {
+		b, err := os.ReadFile(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return string(b)
+	}
+	time.Sleep(1500 * time.Millisecond) // the migrations' pages reach the file
+	before := content()
+	for i := range 50 {
+		newShop(t, db, fmt.Sprintf("s%d", i))
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for content() == before {
+		if time.Now().After(deadline) {
+			t.Fatal("database file unchanged 5 s after the writes: nothing checkpointed them")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+}
+
 func TestMigrateTwice(t *testing.T) {
 	each(t, func(t *testing.T, db *store.DB) {
 		v1, err := db.SchemaVersion(ctx)
