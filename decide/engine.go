@@ -305,7 +305,13 @@ func (e *Engine) rank(snap *Snapshot, pl *epilogue.Placement, req *epilogue.Deci
 	sit := &x.sit
 	x.moment = epilogue.Moment{ShopID: snap.Shop.ID, Surface: pl.Surface, Placement: pl.ID, Request: req,
 		History: sit.hist, Returning: sit.returning, Time: sit.now.In(snap.loc)}
-	sc.Score(&x.moment, x.offers, x.est)
+	if _, prior := sc.(PriorScorer); prior {
+		for i, c := range x.cands {
+			x.est[i] = snap.offers[c].prior
+		}
+	} else {
+		sc.Score(&x.moment, x.offers, x.est)
+	}
 	// The record keeps the customer's past as scored, so the learner rebuilds these features.
 	if sit.hist != emptyHistory {
 		d.History = sit.hist

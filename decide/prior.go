@@ -31,11 +31,17 @@ const priorConvertGivenEngage = 0.15
 // Score fills each estimate from the priors, scaled by priority (each point is worth 5%).
 func (PriorScorer) Score(_ *epilogue.Moment, offers []*epilogue.Offer, out []epilogue.Estimate) {
 	for i, o := range offers {
-		pe := priorEngage(o.Kind) * (1 + 0.05*float64(o.Priority))
-		pe = min(max(pe, 0.0001), 0.9)
-		pc := pe * priorConvertGivenEngage
-		out[i] = epilogue.Estimate{PEngage: pe, PConvert: pc, Value: o.ValueOf(pe, pc)}
+		out[i] = priorEstimate(o)
 	}
+}
+
+// priorEstimate depends on the offer alone, so snapshots compute it once per offer (entry.prior)
+// and decisions with the prior scorer copy it instead of scoring every candidate again.
+func priorEstimate(o *epilogue.Offer) epilogue.Estimate {
+	pe := priorEngage(o.Kind) * (1 + 0.05*float64(o.Priority))
+	pe = min(max(pe, 0.0001), 0.9)
+	pc := pe * priorConvertGivenEngage
+	return epilogue.Estimate{PEngage: pe, PConvert: pc, Value: o.ValueOf(pe, pc)}
 }
 
 // Version names the scorer in decision records.

@@ -51,6 +51,7 @@ type entry struct {
 	// partner offer (consent, attention). Without, eligibility skips reading the offer: a few
 	// hundred offers per decision, each a cache miss.
 	rules bool
+	prior epilogue.Estimate // PriorScorer's estimate, which depends on the offer alone
 }
 
 // hasRules reports whether situation.reason must read the offer (see entry.rules); a customer
@@ -101,6 +102,7 @@ func NewSnapshot(shop *epilogue.Shop, version int64, offers []*epilogue.Offer, p
 	for i, o := range live {
 		e := &s.offers[i]
 		e.o = o
+		e.prior = priorEstimate(o)
 		e.group = o.ExclusionGroup
 		if e.group == "" {
 			e.group = "\x00" + o.ID

@@ -33,10 +33,16 @@ type decisionResponse struct {
 func (s *Server) createDecision(w http.ResponseWriter, r *http.Request) {
 	c := callerOf(r.Context())
 	var req epilogue.DecisionRequest
-	body, err := readBody(w, r)
+	buf := buffers.Get().(*[]byte)
+	defer buffers.Put(buf)
+	body, err := readBodyInto(w, r, (*buf)[:0])
 	if err == nil {
 		// Without UseNumber: FlatAttributes, the one field that needs it, sees to it itself.
+		// Decoding copies what it keeps, so the buffer is free again afterwards.
 		err = jsondecode.Decode(body, &req, jsondecode.Options{What: "request body"})
+	}
+	if body != nil && cap(body) <= 64<<10 { // an odd large body is not kept in the pool
+		*buf = body[:0]
 	}
 	if err != nil {
 		s.fail(w, r, err)
@@ -76,8 +82,11 @@ func (s *Server) createDecision(w http.ResponseWriter, r *http.Request) {
 	// Every page view asks for a decision: the answer is written by hand (see appendJSON).
 	w.Header().Set("Content-Type", "application/json")
 	w.WriteHeader(http.StatusOK)
-	b := out.appendJSON(make([]byte, 0, 1024))
+	b := out.appendJSON((*buf)[:0])
 	w.Write(append(b, '\n'))
+	if cap(b) <= 64<<10 {
+		*buf = b[:0]
+	}
 }
 
 // appendJSON writes what json.Marshal would (without candidates), without reflection.

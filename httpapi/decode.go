@@ -7,6 +7,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"sync"
 
 	"github.com/epiloguehq/epilogue"
 	"github.com/epiloguehq/epilogue/internal/jsondecode"
@@ -17,6 +18,15 @@ const maxBody = 1 << 20
 
 // readBody reads a JSON request body of at most maxBody bytes.
 func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
+	return readBodyInto(w, r, nil)
+}
+
+// buffers are the decision path's body and answer buffers (see readBodyInto).
+var buffers = sync.Pool{New: func() any { b := make([]byte, 0, 4096); return &b }}
+
+// readBodyInto is readBody appending to buf, so a caller that is done with the body before it
+// answers (decoding copies what it keeps) can read every request into a pooled buffer.
+func readBodyInto(w http.ResponseWriter, r *http.Request, buf []byte) ([]byte, error) {
 	if ct := r.Header.Get("Content-Type"); ct != "" {
 		mt, _, err := mime.ParseMediaType(ct)
 		// text/plain lets browsers post without a CORS preflight (navigator.sendBeacon), and
@@ -25,7 +35,7 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 			return nil, &epilogue.Error{Code: codeUnsupportedMedia, Message: "send JSON with Content-Type: application/json"}
 		}
 	}
-	b, err := io.ReadAll(http.MaxBytesReader(w, r.Body, maxBody))
+	b, err := readAll(http.MaxBytesReader(w, r.Body, maxBody), buf)
 	if err != nil {
 		var mbe *http.MaxBytesError
 		if errors.As(err, &mbe) {
@@ -37,6 +47,23 @@ func readBody(w http.ResponseWriter, r *http.Request) ([]byte, error) {
 		return nil, epilogue.Errorf(epilogue.EInvalid, "request body is empty; send a JSON object")
 	}
 	return b, nil
+}
+
+// readAll is io.ReadAll appending to b.
+func readAll(r io.Reader, b []byte) ([]byte, error) {
+	for {
+		if len(b) == cap(b) {
+			b = append(b, 0)[:len(b)]
+		}
+		n, err := r.Read(b[len(b):cap(b)])
+		b = b[:len(b)+n]
+		if err == io.EOF {
+			return b, nil
+		}
+		if err != nil {
+			return b, err
+		}
+	}
 }
 
 // decode reads the body into v. strict refuses unknown fields (configuration resources, where
