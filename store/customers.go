@@ -91,7 +91,7 @@ func (db *DB) pseudonymiseDecisions(ctx context.Context, tx *sql.Tx, shopID, key
 		if err := tx.QueryRowContext(ctx, db.q.get(read), seq, shopID).Scan(&data); err != nil {
 			return wrap("CustomerDecisions", err)
 		}
-		var ds []*epilogue.Decision
+		var rs []*DecisionRecord
 		changed := false
 		if err := eachLine(data, shopID, func(d *epilogue.Decision) bool {
 			if d.CustomerKey != "" && (d.CustomerKey == key1 || d.CustomerKey == key2) {
@@ -104,7 +104,7 @@ func (db *DB) pseudonymiseDecisions(ctx context.Context, tx *sql.Tx, shopID, key
 				}
 				changed = true
 			}
-			ds = append(ds, d)
+			rs = append(rs, EncodeDecision(d))
 			return true
 		}); err != nil {
 			return err
@@ -112,7 +112,7 @@ func (db *DB) pseudonymiseDecisions(ctx context.Context, tx *sql.Tx, shopID, key
 		if !changed {
 			continue // the filter's false positive
 		}
-		row := batchRow(new([]byte), ds)
+		row := batchRow(new([]byte), rs)
 		if _, err := db.exec(ctx, tx, "RewriteDecisionBatch", row[5], row[6], seq, shopID); err != nil {
 			return err
 		}

@@ -1,7 +1,5 @@
 package store
 
-import "github.com/epiloguehq/epilogue"
-
 // keyFilter is a Bloom filter over the keys of a batch of decisions ("i:" id, "c:" customer
 // key, "r:" confirmation ref): about 1% false positives at 10 bits per key and 7 probes. Its
 // hash is FNV-1a, fixed forever, since filters outlive the process that wrote them. An empty
@@ -17,18 +15,9 @@ func newKeyFilter(keys int) keyFilter {
 	return make(keyFilter, max(8, (keys*filterBitsPerKey+7)/8))
 }
 
-func (f keyFilter) addDecision(d *epilogue.Decision) {
-	f.add("i:", d.ID)
-	if d.CustomerKey != "" {
-		f.add("c:", d.CustomerKey)
-	}
-	if d.ConfirmationRef != "" {
-		f.add("r:", d.ConfirmationRef)
-	}
-}
-
-func (f keyFilter) add(prefix, key string) {
-	h1, h2 := filterHash(prefix, key)
+// addHash adds a key by its filterHash.
+func (f keyFilter) addHash(h uint64) {
+	h1, h2 := split(h)
 	m := uint32(len(f) * 8)
 	for i := range uint32(filterProbes) {
 		b := (h1 + i*h2) % m
@@ -41,7 +30,7 @@ func (f keyFilter) mayHold(key string) bool {
 	if len(f) == 0 {
 		return true
 	}
-	h1, h2 := filterHash("", key)
+	h1, h2 := split(filterHash("", key))
 	m := uint32(len(f) * 8)
 	for i := range uint32(filterProbes) {
 		b := (h1 + i*h2) % m
@@ -52,8 +41,8 @@ func (f keyFilter) mayHold(key string) bool {
 	return true
 }
 
-// filterHash is FNV-1a 64 of prefix+key, split into the two hashes of double hashing.
-func filterHash(prefix, key string) (uint32, uint32) {
+// filterHash is FNV-1a 64 of prefix+key (never 0 in practice; 0 marks "no key" in a record).
+func filterHash(prefix, key string) uint64 {
 	h := uint64(14695981039346656037)
 	for i := 0; i < len(prefix); i++ {
 		h ^= uint64(prefix[i])
@@ -63,5 +52,8 @@ func filterHash(prefix, key string) (uint32, uint32) {
 		h ^= uint64(key[i])
 		h *= 1099511628211
 	}
-	return uint32(h), uint32(h>>32) | 1
+	return h
 }
+
+// split makes the two hashes of double hashing.
+func split(h uint64) (uint32, uint32) { return uint32(h), uint32(h>>32) | 1 }

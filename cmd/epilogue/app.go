@@ -26,7 +26,7 @@ type app struct {
 	db        *store.DB
 	engine    *decide.Engine
 	api       *httpapi.Server
-	decisions *groupcommit.Writer[*epilogue.Decision, struct{}]
+	decisions *groupcommit.Writer[*store.DecisionRecord, struct{}]
 	events    *groupcommit.Writer[*epilogue.Event, bool]
 	metrics   *httpapi.Metrics
 	log       *slog.Logger
@@ -99,9 +99,10 @@ func openApp(ctx context.Context, c appConfig) (*app, error) {
 		MaxBatch: 5000, MaxDelay: 500 * time.Microsecond, Depth: a.metrics.QueueDepth("events"),
 	})
 	a.engine = decide.New(decide.Config{
-		Clock:    c.clock,
-		Scorer:   c.scorer,
-		Recorder: recorderFunc(func(d *epilogue.Decision) { a.decisions.Enqueue(d) }),
+		Clock:  c.clock,
+		Scorer: c.scorer,
+		// Each record is encoded by the request that made it (see store.DecisionRecord).
+		Recorder: recorderFunc(func(d *epilogue.Decision) { a.decisions.Enqueue(store.EncodeDecision(d)) }),
 		Observe:  a.metrics.Decision,
 	})
 	if err := a.engine.Sync(ctx, db); err != nil {
@@ -154,10 +155,10 @@ func (e eventWriter) Submit(ctx context.Context, evs ...*epilogue.Event) ([]bool
 
 // storeDecisions writes a batch of decision records, retrying a failing database for a while:
 // a decision record is owed to the log within a second, and a brief outage must not lose it.
-func (a *app) storeDecisions(ctx context.Context, ds []*epilogue.Decision) ([]struct{}, error) {
+func (a *app) storeDecisions(ctx context.Context, ds []*store.DecisionRecord) ([]struct{}, error) {
 	var err error
 	for attempt := 0; attempt < 8; attempt++ {
-		if err = a.db.InsertDecisions(ctx, ds); err == nil {
+		if err = a.db.InsertDecisionRecords(ctx, ds); err == nil {
 			return nil, nil
 		}
 		a.log.Warn("storing decisions failed; retrying", "decisions", len(ds), "attempt", attempt+1, "err", err)
