@@ -36,9 +36,11 @@ func (s *Server) createDecision(w http.ResponseWriter, r *http.Request) {
 	buf := buffers.Get().(*[]byte)
 	defer buffers.Put(buf)
 	body, err := readBodyInto(w, r, (*buf)[:0])
-	if err == nil {
-		// Without UseNumber: FlatAttributes, the one field that needs it, sees to it itself.
-		// Decoding copies what it keeps, so the buffer is free again afterwards.
+	// The common structured shape has a hand-written decoder; anything else (and every error
+	// message) is json.Unmarshal's. Without UseNumber: FlatAttributes, the one field that
+	// needs it, sees to it itself. Decoding copies what it keeps, so the buffer is free again.
+	if err == nil && !epilogue.DecodeRequestFast(body, &req) {
+		req = epilogue.DecisionRequest{}
 		err = jsondecode.Decode(body, &req, jsondecode.Options{What: "request body"})
 	}
 	if body != nil && cap(body) <= 64<<10 { // an odd large body is not kept in the pool
