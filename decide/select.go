@@ -146,10 +146,12 @@ func (e *Engine) draw(x *scratch) bool {
 		return false
 	}
 	e.seed(&x.prop)
-	x.prop.z = growF(x.prop.z, len(x.est))
-	x.prop.normals(x.prop.z)
+	// Only candidates with spread get a draw: the model scores the most promising few in full
+	// and gives the rest a point estimate, and most of a decision's candidates are the rest.
 	for i := range x.est {
-		x.sample[i] += x.est[i].Std * x.prop.z[i]
+		if sd := x.est[i].Std; sd > 0 {
+			x.sample[i] += sd * x.prop.rng.NormFloat64()
+		}
 	}
 	return true
 }
