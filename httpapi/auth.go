@@ -2,6 +2,8 @@ package httpapi
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"net/http"
 	"strings"
 	"sync"
@@ -91,7 +93,9 @@ type keyCache struct {
 	}
 	ttl time.Duration
 	mu  sync.RWMutex
-	m   map[string]cachedKey
+	// m is keyed by the key's SHA-256 (as stored, but not hex-encoded: a hit costs the hash and
+	// no allocation); the plain key itself is never kept.
+	m map[[sha256.Size]byte]cachedKey
 }
 
 type cachedKey struct {
@@ -102,36 +106,36 @@ type cachedKey struct {
 func newKeyCache(st interface {
 	KeyByHash(ctx context.Context, hash string) (*epilogue.Key, error)
 }, ttl time.Duration) *keyCache {
-	return &keyCache{store: st, ttl: ttl, m: map[string]cachedKey{}}
+	return &keyCache{store: st, ttl: ttl, m: map[[sha256.Size]byte]cachedKey{}}
 }
 
 // maxCachedKeys bounds the cache; past it the cache starts over (keys are few per shop).
 const maxCachedKeys = 100_000
 
 func (c *keyCache) lookup(ctx context.Context, plain string) (*epilogue.Key, error) {
-	invalid := epilogue.Errorf(epilogue.EUnauthorized, "invalid API key")
+	invalid := func() error { return epilogue.Errorf(epilogue.EUnauthorized, "invalid API key") }
 	if len(plain) > 200 || (!strings.HasPrefix(plain, "sk_") && !strings.HasPrefix(plain, "pk_")) {
-		return nil, invalid
+		return nil, invalid()
 	}
-	hash := epilogue.HashKey(plain)
+	sum := sha256.Sum256([]byte(plain))
 	now := time.Now()
 	c.mu.RLock()
-	ck, ok := c.m[hash]
+	ck, ok := c.m[sum]
 	c.mu.RUnlock()
 	if !ok || now.After(ck.expires) {
-		k, err := c.store.KeyByHash(ctx, hash)
+		k, err := c.store.KeyByHash(ctx, hex.EncodeToString(sum[:])) // epilogue.HashKey's form
 		if err != nil {
 			if epilogue.ErrorCode(err) == epilogue.ENotFound {
-				return nil, invalid
+				return nil, invalid()
 			}
 			return nil, err
 		}
 		ck = cachedKey{key: k, expires: now.Add(c.ttl)}
 		c.mu.Lock()
 		if len(c.m) >= maxCachedKeys {
-			c.m = map[string]cachedKey{}
+			c.m = map[[sha256.Size]byte]cachedKey{}
 		}
-		c.m[hash] = ck
+		c.m[sum] = ck
 		c.mu.Unlock()
 	}
 	if ck.key.RevokedAt != nil {
@@ -140,9 +144,13 @@ func (c *keyCache) lookup(ctx context.Context, plain string) (*epilogue.Key, err
 	return ck.key, nil
 }
 
-// Forget drops a key from the cache (after revocation).
+// Forget drops a key from the cache (after revocation); hash is the stored (hex) form.
 func (c *keyCache) Forget(hash string) {
+	var sum [sha256.Size]byte
+	if n, err := hex.Decode(sum[:], []byte(hash)); err != nil || n != len(sum) {
+		return // not a hash this cache could hold
+	}
 	c.mu.Lock()
-	delete(c.m, hash)
+	delete(c.m, sum)
 	c.mu.Unlock()
 }

@@ -8,18 +8,16 @@ import (
 	"github.com/epiloguehq/epilogue/internal/jsondecode"
 )
 
-// decisionOffer is a chosen offer as the browser sees it: what to render and the token that
-// attributes events to it.
+// decisionOffer is a chosen offer as the browser sees it: what to render (offer_id, kind,
+// title, body, image_url, cta, action) and the token that attributes events to it. It points at
+// the snapshot's offer instead of copying its fields: the answer is written by hand (appendJSON),
+// and a copy of every field per offer was a tenth of a decision request's garbage.
 type decisionOffer struct {
-	OfferID  string          `json:"offer_id"`
-	Kind     string          `json:"kind"`
-	Title    string          `json:"title"`
-	Body     string          `json:"body"`
-	ImageURL string          `json:"image_url"`
-	CTA      string          `json:"cta"`
-	Action   epilogue.Action `json:"action"`
-	Token    string          `json:"token"`
+	offer *epilogue.Offer
+	token string
 }
+
+func (o decisionOffer) MarshalJSON() ([]byte, error) { return o.appendJSON(nil), nil }
 
 type decisionResponse struct {
 	DecisionID    string              `json:"decision_id"`
@@ -65,9 +63,7 @@ func (s *Server) createDecision(w http.ResponseWriter, r *http.Request) {
 	d := res.Decision
 	out := decisionResponse{DecisionID: d.ID, Arm: d.Arm, Offers: make([]decisionOffer, len(res.Offers)), ModelVersion: d.ModelVersion}
 	for i, sh := range res.Offers {
-		o := sh.Offer
-		out.Offers[i] = decisionOffer{OfferID: o.ID, Kind: o.Kind, Title: o.Title, Body: o.Body, ImageURL: o.ImageURL,
-			CTA: o.CTA, Action: o.Action, Token: sh.Token}
+		out.Offers[i] = decisionOffer{offer: sh.Offer, token: sh.Token}
 	}
 	if d.NoOfferReason != "" {
 		out.NoOfferReason = &d.NoOfferReason
@@ -98,28 +94,11 @@ func (r *decisionResponse) appendJSON(b []byte) []byte {
 	b = append(b, `,"arm":`...)
 	b = jsonappend.String(b, r.Arm)
 	b = append(b, `,"offers":[`...)
-	for i := range r.Offers {
-		o := &r.Offers[i]
+	for i, o := range r.Offers {
 		if i > 0 {
 			b = append(b, ',')
 		}
-		b = append(b, `{"offer_id":`...)
-		b = jsonappend.String(b, o.OfferID)
-		b = append(b, `,"kind":`...)
-		b = jsonappend.String(b, o.Kind)
-		b = append(b, `,"title":`...)
-		b = jsonappend.String(b, o.Title)
-		b = append(b, `,"body":`...)
-		b = jsonappend.String(b, o.Body)
-		b = append(b, `,"image_url":`...)
-		b = jsonappend.String(b, o.ImageURL)
-		b = append(b, `,"cta":`...)
-		b = jsonappend.String(b, o.CTA)
-		b = append(b, `,"action":`...)
-		b = appendAction(b, &o.Action)
-		b = append(b, `,"token":`...)
-		b = jsonappend.String(b, o.Token)
-		b = append(b, '}')
+		b = o.appendJSON(b)
 	}
 	b = append(b, `],"no_offer_reason":`...)
 	if r.NoOfferReason == nil {
@@ -129,6 +108,27 @@ func (r *decisionResponse) appendJSON(b []byte) []byte {
 	}
 	b = append(b, `,"model_version":`...)
 	b = jsonappend.String(b, r.ModelVersion)
+	return append(b, '}')
+}
+
+func (o decisionOffer) appendJSON(b []byte) []byte {
+	f := o.offer
+	b = append(b, `{"offer_id":`...)
+	b = jsonappend.String(b, f.ID)
+	b = append(b, `,"kind":`...)
+	b = jsonappend.String(b, f.Kind)
+	b = append(b, `,"title":`...)
+	b = jsonappend.String(b, f.Title)
+	b = append(b, `,"body":`...)
+	b = jsonappend.String(b, f.Body)
+	b = append(b, `,"image_url":`...)
+	b = jsonappend.String(b, f.ImageURL)
+	b = append(b, `,"cta":`...)
+	b = jsonappend.String(b, f.CTA)
+	b = append(b, `,"action":`...)
+	b = appendAction(b, &f.Action)
+	b = append(b, `,"token":`...)
+	b = jsonappend.String(b, o.token)
 	return append(b, '}')
 }
 
