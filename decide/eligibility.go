@@ -2,7 +2,6 @@ package decide
 
 import (
 	"math/bits"
-	"slices"
 	"strings"
 	"time"
 
@@ -26,7 +25,8 @@ type situation struct {
 	personMask bitset  // offers the customer has state for (or bought the product of)
 	attrs      map[string]string
 	profile    map[string]string
-	person     *person
+	person     personRef // none, or locked again for the reason checks with lockPerson
+	personKey  uint64
 	names      *names
 	hist       *epilogue.History
 	returning  bool
@@ -73,26 +73,26 @@ func (s *situation) init(snap *Snapshot, pl *epilogue.Placement, req *epilogue.D
 		markProducts(x.cartMask, snap, it.SKU)
 	}
 	s.cartMask = x.cartMask
-	if p := people.lookup(snap.Shop.ID, customerKey); p != nil {
-		p.mu.Lock()
-		s.person, s.hist, s.consent, s.profile = p, p.history(&people.names), p.consent, p.attrs
-		c := &p.consent
+	if p, k := people.lock(snap.Shop.ID, customerKey, false); p.person != nil {
+		s.person, s.personKey, s.hist, s.consent, s.profile = p, k, p.history(&people.names), p.consent(), p.attrs()
+		c := &s.consent
 		s.refused = (c.Marketing != nil && !*c.Marketing) || (c.Partners != nil && !*c.Partners)
 		s.names = &people.names
 		// Offers this customer has a history with or bought the product of: only these need
 		// the customer's state checked.
 		x.personMask = clearBits(x.personMask, len(snap.offers))
-		for i := range p.offers {
-			if j := snap.index(people.names.str(p.offers[i].id)); j >= 0 {
+		offers := p.offers()
+		for i := range offers.len() {
+			if j := snap.index(people.names.str(offers.at(i).id)); j >= 0 {
 				x.personMask.set(j)
 			}
 		}
-		for _, prod := range p.products {
-			markProducts(x.personMask, snap, people.names.str(prod))
+		for _, prod := range p.section(productsSec) {
+			markProducts(x.personMask, snap, people.names.str(uint32(prod)))
 		}
 		s.personMask = x.personMask
 		prior := p.orders
-		if ref := req.Transaction.ConfirmationRef; ref != "" && slices.Contains(p.refs, people.hash("ref", ref)) {
+		if ref := req.Transaction.ConfirmationRef; ref != "" && p.hasRef(people.hash("ref", ref)) {
 			prior-- // this very order was already recorded by an earlier placement
 		}
 		s.returning = prior > 0
@@ -104,6 +104,22 @@ func (s *situation) init(snap *Snapshot, pl *epilogue.Placement, req *epilogue.D
 	case "new":
 		s.returning = false
 	}
+}
+
+// lockPerson locks the customer's state for the reason checks, reporting whether there is any.
+// If the customer was forgotten or evicted since init, and the slot maybe given to another, the
+// decision goes on as for a customer without state (s.person is none).
+func (s *situation) lockPerson() bool {
+	if s.person.person == nil {
+		return false
+	}
+	s.person.mu.Lock()
+	if s.person.holds(s.personKey) {
+		return true
+	}
+	s.person.mu.Unlock()
+	s.person = personRef{}
+	return false
 }
 
 // clearBits returns b resized to n offers and emptied.
@@ -153,7 +169,7 @@ func (s *situation) reason(snap *Snapshot, i int) reason {
 	if s.cartMask.has(i) {
 		return rPurchased
 	}
-	if s.person != nil && s.personMask.has(i) { // the caller holds s.person.mu
+	if s.person.person != nil && s.personMask.has(i) { // the caller holds s.person.mu
 		return s.person.reason(s.names, e.o, s.now, s.dismissal)
 	}
 	return rNone
@@ -287,8 +303,7 @@ func explainAll(snap *Snapshot, s *situation, d *epilogue.Decision, x *scratch) 
 		ranked[v.OfferID] = v
 	}
 	out := make([]epilogue.Verdict, 0, len(snap.offers))
-	if s.person != nil {
-		s.person.mu.Lock()
+	if s.lockPerson() {
 		defer s.person.mu.Unlock()
 	}
 	for i := range snap.offers {

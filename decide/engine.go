@@ -261,10 +261,8 @@ func (e *Engine) choose(snap *Snapshot, pl *epilogue.Placement, req *epilogue.De
 	and(x.mask, x.tmp)
 
 	x.cands, x.offers = x.cands[:0], x.offers[:0]
-	if sit.person != nil {
-		// One lock for the whole pass: events for this customer wait a few microseconds.
-		sit.person.mu.Lock()
-	}
+	// One lock for the whole pass: events for this customer wait a few microseconds.
+	locked := sit.lockPerson()
 	for w, word := range x.mask {
 		for word != 0 {
 			i := w*64 + trailingZeros(word)
@@ -280,7 +278,7 @@ func (e *Engine) choose(snap *Snapshot, pl *epilogue.Placement, req *epilogue.De
 			x.offers = append(x.offers, snap.offers[i].o)
 		}
 	}
-	if sit.person != nil {
+	if locked {
 		sit.person.mu.Unlock()
 	}
 	res.Eligible = len(x.cands)
