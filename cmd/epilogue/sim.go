@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"slices"
 	"strings"
 	"sync"
 
@@ -53,7 +54,7 @@ func runSim(ctx context.Context, args []string, env func(string) string, stdout,
 		if *logPath != "" {
 			return errors.New("sim: --log writes one policy's impressions; give one --policy with it")
 		}
-	} else if !contains(sim.Policies, *policy) {
+	} else if !slices.Contains(sim.Policies, *policy) {
 		return fmt.Errorf("sim: --policy must be one of %s or all, not %q", strings.Join(sim.Policies, ", "), *policy)
 	}
 	cfg := sim.Config{Decisions: *decisions, Seed: *seed, Offers: *offers, Customers: *customers, PublishEvery: *publish}
