@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/epiloguehq/epilogue"
+	"github.com/epiloguehq/epilogue/internal/tick"
 )
 
 // Source is where snapshots are built from (the store).
@@ -62,16 +63,9 @@ func (e *Engine) Sync(ctx context.Context, src Source) error {
 
 // Watch calls Sync every interval until ctx ends, reporting failures to onErr.
 func (e *Engine) Watch(ctx context.Context, src Source, every time.Duration, onErr func(error)) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if err := e.Sync(ctx, src); err != nil && ctx.Err() == nil && onErr != nil {
-				onErr(err)
-			}
+	tick.Every(ctx, every, func(ctx context.Context) {
+		if err := e.Sync(ctx, src); err != nil && ctx.Err() == nil && onErr != nil {
+			onErr(err)
 		}
-	}
+	})
 }

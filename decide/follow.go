@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/epiloguehq/epilogue"
+	"github.com/epiloguehq/epilogue/internal/tick"
 )
 
 // EventLog is the durable log of offer events, in commit order.
@@ -42,20 +43,13 @@ func (e *Engine) Replay(ctx context.Context, log EventLog, seq int64) (int64, er
 // Follow keeps applying events that other replicas commit, polling the log every interval
 // until ctx ends. Events this process applied itself are skipped.
 func (e *Engine) Follow(ctx context.Context, log EventLog, seq int64, every time.Duration, onErr func(error)) {
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			next, err := e.Replay(ctx, log, seq)
-			if err != nil && ctx.Err() == nil && onErr != nil {
-				onErr(err)
-			}
-			seq = next
+	tick.Every(ctx, every, func(ctx context.Context) {
+		next, err := e.Replay(ctx, log, seq)
+		if err != nil && ctx.Err() == nil && onErr != nil {
+			onErr(err)
 		}
-	}
+		seq = next
+	})
 }
 
 // recentSet remembers the events this process applied itself, so following the shared log does

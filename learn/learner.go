@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/epiloguehq/epilogue"
+	"github.com/epiloguehq/epilogue/internal/tick"
 )
 
 // Snapshots is where checkpoints are kept: immutable blobs under increasing versions.
@@ -279,18 +280,11 @@ func (l *Learner) reload(ctx context.Context) error {
 
 // Run steps every PollEvery until ctx ends, logging failures.
 func (l *Learner) Run(ctx context.Context) {
-	t := time.NewTicker(l.cfg.PollEvery)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-			if err := l.Step(ctx); err != nil && ctx.Err() == nil {
-				l.log.Error("learner step failed", "err", err)
-			}
+	tick.Every(ctx, l.cfg.PollEvery, func(ctx context.Context) {
+		if err := l.Step(ctx); err != nil && ctx.Err() == nil {
+			l.log.Error("learner step failed", "err", err)
 		}
-	}
+	})
 }
 
 // Close saves a last checkpoint when leading (reading the logs once more first) and gives up

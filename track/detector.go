@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/epiloguehq/epilogue"
+	"github.com/epiloguehq/epilogue/internal/tick"
 )
 
 // Watch is one order or shipment stall detection is watching, and since when it has been quiet:
@@ -74,20 +75,13 @@ func NewDetector(c DetectorConfig) *Detector {
 
 // Run makes a pass every interval until ctx ends.
 func (d *Detector) Run(ctx context.Context) {
-	t := time.NewTicker(d.interval)
-	defer t.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-t.C:
-		}
+	tick.Every(ctx, d.interval, func(ctx context.Context) {
 		if n, err := d.Step(ctx); err != nil && ctx.Err() == nil {
 			d.log.Error("stall detection", "err", err, "recorded", n)
 		} else if n > 0 {
 			d.log.Info("stalls recorded", "n", n)
 		}
-	}
+	})
 }
 
 // Step makes one pass over every shop and returns how many stalls this replica recorded. A

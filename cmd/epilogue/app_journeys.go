@@ -12,6 +12,7 @@ import (
 
 	"github.com/epiloguehq/epilogue"
 	"github.com/epiloguehq/epilogue/decide"
+	"github.com/epiloguehq/epilogue/internal/tick"
 	"github.com/epiloguehq/epilogue/journey"
 	"github.com/epiloguehq/epilogue/notify"
 	"github.com/epiloguehq/epilogue/store"
@@ -126,18 +127,11 @@ func (a *app) wireJourneys(ctx context.Context, ac appConfig) error {
 		// sent and partner offers shown through one count on all within seconds.
 		att := a.attention
 		a.background = append(a.background, func(ctx context.Context) {
-			t := time.NewTicker(10 * time.Second)
-			defer t.Stop()
-			for {
-				select {
-				case <-ctx.Done():
-					return
-				case <-t.C:
-					if err := att.Reload(ctx, a.db, a.clock.Now(), 30*time.Second); err != nil && ctx.Err() == nil {
-						a.log.Error("reloading the attention budget", "err", err)
-					}
+			tick.Every(ctx, 10*time.Second, func(ctx context.Context) {
+				if err := att.Reload(ctx, a.db, a.clock.Now(), 30*time.Second); err != nil && ctx.Err() == nil {
+					a.log.Error("reloading the attention budget", "err", err)
 				}
-			}
+			})
 		})
 	}
 	return nil
