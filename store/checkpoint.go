@@ -1,9 +1,12 @@
 package store
 
 import (
+	"context"
 	"database/sql"
 	"sync"
 	"time"
+
+	"github.com/epiloguehq/epilogue/internal/tick"
 )
 
 // checkpointEvery is how often the SQLite checkpointer copies the write-ahead log into the
@@ -21,29 +24,20 @@ const checkpointEvery = time.Second
 // a write transaction do not block each other, and the log restarts from its beginning once a
 // checkpoint has caught up with it.
 func checkpointer(db *sql.DB, every time.Duration) (stop func()) {
+	// Errors are left to the next checkpoint, or to the next open: SQLite replays the log.
+	checkpoint := func(context.Context) { db.Exec("PRAGMA wal_checkpoint(PASSIVE)") }
+	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
-	var wg sync.WaitGroup
-	wg.Add(1)
 	go func() {
-		defer wg.Done()
-		t := time.NewTicker(every)
-		defer t.Stop()
-		for {
-			select {
-			case <-done:
-				// Errors are left to the next open: SQLite replays the log on recovery.
-				db.Exec("PRAGMA wal_checkpoint(PASSIVE)")
-				return
-			case <-t.C:
-				db.Exec("PRAGMA wal_checkpoint(PASSIVE)")
-			}
-		}
+		tick.Every(ctx, every, checkpoint)
+		close(done)
 	}()
 	var once sync.Once
 	return func() {
 		once.Do(func() {
-			close(done)
-			wg.Wait()
+			cancel()
+			<-done
+			checkpoint(context.Background())
 			db.Close()
 		})
 	}
