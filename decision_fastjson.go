@@ -66,16 +66,8 @@ const (
 )
 
 func (d *fastDecoder) request(r *DecisionRequest) bool {
-	more, ok := d.objectStart()
-	if !ok {
-		return false
-	}
 	var seen uint8
-	for more {
-		k, ok := d.key()
-		if !ok {
-			return false
-		}
+	return d.object(func(k []byte) (ok bool) {
 		switch string(k) { // no allocation: the compiler compares the bytes in place
 		case "placement":
 			if ok = markSeen(&seen, seenPlacement); ok {
@@ -101,10 +93,21 @@ func (d *fastDecoder) request(r *DecisionRequest) bool {
 			if ok = markSeen(&seen, seenExplain); ok {
 				r.Explain, ok = d.bool()
 			}
-		default: // "attributes" (the flat form), other cases of a name, unknown keys
-			return false
-		}
-		if !ok {
+		} // anything else ("attributes" of the flat form, other cases of a name, unknown keys) falls back
+		return ok
+	})
+}
+
+// object reads an object, calling field with each member's key to read its value; field
+// reports false to fall back (an unknown or repeated key, a value outside the subset).
+func (d *fastDecoder) object(field func(k []byte) bool) bool {
+	more, ok := d.objectStart()
+	if !ok {
+		return false
+	}
+	for more {
+		k, ok := d.key()
+		if !ok || !field(k) {
 			return false
 		}
 		if more, ok = d.next('}'); !ok {
@@ -115,16 +118,8 @@ func (d *fastDecoder) request(r *DecisionRequest) bool {
 }
 
 func (d *fastDecoder) transaction(t *Transaction) bool {
-	more, ok := d.objectStart()
-	if !ok {
-		return false
-	}
 	var seen uint8
-	for more {
-		k, ok := d.key()
-		if !ok {
-			return false
-		}
+	return d.object(func(k []byte) (ok bool) {
 		switch string(k) {
 		case "confirmationref":
 			if ok = markSeen(&seen, 1<<0); ok {
@@ -142,30 +137,14 @@ func (d *fastDecoder) transaction(t *Transaction) bool {
 			if ok = markSeen(&seen, 1<<3); ok {
 				t.PaymentType, ok = d.str()
 			}
-		default:
-			return false
 		}
-		if !ok {
-			return false
-		}
-		if more, ok = d.next('}'); !ok {
-			return false
-		}
-	}
-	return true
+		return ok
+	})
 }
 
 func (d *fastDecoder) customer(c *CustomerRef) bool {
-	more, ok := d.objectStart()
-	if !ok {
-		return false
-	}
 	var seen uint8
-	for more {
-		k, ok := d.key()
-		if !ok {
-			return false
-		}
+	return d.object(func(k []byte) (ok bool) {
 		switch string(k) {
 		case "id":
 			if ok = markSeen(&seen, 1<<0); ok {
@@ -187,17 +166,9 @@ func (d *fastDecoder) customer(c *CustomerRef) bool {
 			if ok = markSeen(&seen, 1<<4); ok {
 				c.Attributes, ok = d.stringMap()
 			}
-		default:
-			return false
 		}
-		if !ok {
-			return false
-		}
-		if more, ok = d.next('}'); !ok {
-			return false
-		}
-	}
-	return true
+		return ok
+	})
 }
 
 // cart reads the array of cart items. Like encoding/json, an empty array gives a non-nil empty
@@ -229,16 +200,8 @@ func (d *fastDecoder) cart() ([]CartItem, bool) {
 }
 
 func (d *fastDecoder) cartItem(it *CartItem) bool {
-	more, ok := d.objectStart()
-	if !ok {
-		return false
-	}
 	var seen uint8
-	for more {
-		k, ok := d.key()
-		if !ok {
-			return false
-		}
+	return d.object(func(k []byte) (ok bool) {
 		switch string(k) {
 		case "sku":
 			if ok = markSeen(&seen, 1<<0); ok {
@@ -260,30 +223,14 @@ func (d *fastDecoder) cartItem(it *CartItem) bool {
 			if ok = markSeen(&seen, 1<<4); ok {
 				it.Quantity, ok = d.int()
 			}
-		default:
-			return false
 		}
-		if !ok {
-			return false
-		}
-		if more, ok = d.next('}'); !ok {
-			return false
-		}
-	}
-	return true
+		return ok
+	})
 }
 
 func (d *fastDecoder) context(c *RequestContext) bool {
-	more, ok := d.objectStart()
-	if !ok {
-		return false
-	}
 	var seen uint8
-	for more {
-		k, ok := d.key()
-		if !ok {
-			return false
-		}
+	return d.object(func(k []byte) (ok bool) {
 		switch string(k) {
 		case "device":
 			if ok = markSeen(&seen, 1<<0); ok {
@@ -301,17 +248,9 @@ func (d *fastDecoder) context(c *RequestContext) bool {
 			if ok = markSeen(&seen, 1<<3); ok {
 				c.PageURL, ok = d.str()
 			}
-		default:
-			return false
 		}
-		if !ok {
-			return false
-		}
-		if more, ok = d.next('}'); !ok {
-			return false
-		}
-	}
-	return true
+		return ok
+	})
 }
 
 // stringMap reads an object of string values into a new map. Like encoding/json, an empty object
@@ -319,26 +258,12 @@ func (d *fastDecoder) context(c *RequestContext) bool {
 // each value afresh and stores it with SetMapIndex). Keys are arbitrary here, so only the
 // string rules (no escapes, valid UTF-8) apply to them.
 func (d *fastDecoder) stringMap() (map[string]string, bool) {
-	more, ok := d.objectStart()
-	if !ok {
-		return nil, false
-	}
 	m := make(map[string]string)
-	for more {
-		k, ok := d.key()
-		if !ok {
-			return nil, false
-		}
-		v, ok := d.str()
-		if !ok {
-			return nil, false
-		}
-		m[string(k)] = v
-		if more, ok = d.next('}'); !ok {
-			return nil, false
-		}
-	}
-	return m, true
+	ok := d.object(func(k []byte) (ok bool) {
+		m[string(k)], ok = d.str()
+		return ok
+	})
+	return m, ok
 }
 
 // markSeen records bit in *seen, reporting false when it was already there (a repeated key).
