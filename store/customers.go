@@ -87,7 +87,7 @@ func (db *DB) pseudonymiseDecisions(ctx context.Context, tx *sql.Tx, shopID, key
 		read = "DecisionBatchForUpdate"
 	}
 	for _, seq := range seqs {
-		var data string
+		var data []byte
 		if err := tx.QueryRowContext(ctx, db.q.get(read), seq, shopID).Scan(&data); err != nil {
 			return wrap("CustomerDecisions", err)
 		}
@@ -112,7 +112,7 @@ func (db *DB) pseudonymiseDecisions(ctx context.Context, tx *sql.Tx, shopID, key
 		if !changed {
 			continue // the filter's false positive
 		}
-		row := batchRow(new([]byte), rs)
+		row := batchRow(new(batchBuffer), rs)
 		if _, err := db.exec(ctx, tx, "RewriteDecisionBatch", row[5], row[6], seq, shopID); err != nil {
 			return err
 		}

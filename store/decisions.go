@@ -1,6 +1,7 @@
 package store
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -102,7 +103,7 @@ func (db *DB) InsertDecisionRecords(ctx context.Context, rs []*DecisionRecord) e
 		return nil
 	}
 	var args []any
-	var bufs []*[]byte
+	var bufs []*batchBuffer
 	defer func() {
 		for _, b := range bufs {
 			batchBuffers.Put(b)
@@ -111,7 +112,7 @@ func (db *DB) InsertDecisionRecords(ctx context.Context, rs []*DecisionRecord) e
 	for _, group := range byShop(rs) {
 		for len(group) > 0 {
 			n := min(len(group), maxBatchLines)
-			buf := batchBuffers.Get().(*[]byte)
+			buf := batchBuffers.Get().(*batchBuffer)
 			bufs = append(bufs, buf)
 			args = append(args, batchRow(buf, group[:n])...)
 			group = group[n:]
@@ -125,9 +126,12 @@ func (db *DB) InsertDecisionRecords(ctx context.Context, rs []*DecisionRecord) e
 	})
 }
 
-// batchBuffers hold the JSON lines of batches being written: a batch is a few hundred
-// kilobytes, and building each in a fresh buffer was a third of the decision server's garbage.
-var batchBuffers = sync.Pool{New: func() any { return new([]byte) }}
+// batchBuffers hold batches being written: a batch is a few hundred kilobytes of JSON lines,
+// and building each in a fresh buffer was a third of the decision server's garbage.
+var batchBuffers = sync.Pool{New: func() any { return new(batchBuffer) }}
+
+// batchBuffer is a batch's JSON lines and their packed form (see packBatch).
+type batchBuffer struct{ lines, packed []byte }
 
 // byShop splits records by shop, keeping their order; a commit usually holds one shop's.
 func byShop(rs []*DecisionRecord) [][]*DecisionRecord {
@@ -145,10 +149,10 @@ next:
 	return groups
 }
 
-// batchRow returns the InsertDecisionBatch values of one shop's records, their lines written
+// batchRow returns the InsertDecisionBatch values of one shop's records, their data written
 // into buf, which must outlive the values' use.
-func batchRow(buf *[]byte, rs []*DecisionRecord) []any {
-	data := (*buf)[:0]
+func batchRow(buf *batchBuffer, rs []*DecisionRecord) []any {
+	data := buf.lines[:0]
 	f := newKeyFilter(3 * len(rs))
 	first, last := rs[0].time, rs[0].time
 	for i, r := range rs {
@@ -168,8 +172,9 @@ func batchRow(buf *[]byte, rs []*DecisionRecord) []any {
 			last = r.time
 		}
 	}
-	*buf = data
-	return []any{rs[0].shopID, rs[0].id, micros(first), micros(last), len(rs), []byte(f), data}
+	buf.lines = data
+	buf.packed = packBatch(buf.packed, data)
+	return []any{rs[0].shopID, rs[0].id, micros(first), micros(last), len(rs), []byte(f), buf.packed}
 }
 
 // Decision returns one decision of a shop.
@@ -228,7 +233,7 @@ func (db *DB) findDecisions(ctx context.Context, q querier, shopID string, match
 	}
 	var out []*epilogue.Decision
 	for _, seq := range seqs {
-		var data string
+		var data []byte
 		if err := q.QueryRowContext(ctx, db.q.get("DecisionBatch"), seq, shopID).Scan(&data); err != nil {
 			return nil, err
 		}
@@ -273,10 +278,14 @@ func (db *DB) batchesWith(ctx context.Context, q querier, query string, args []a
 	return seqs, rows.Err()
 }
 
-// eachLine decodes a shop's batch of decisions in order and passes each to fn until it returns
-// false.
-func eachLine(data, shopID string, fn func(*epilogue.Decision) bool) error {
-	for line := range strings.SplitSeq(data, "\n") {
+// eachLine decodes a shop's stored batch of decisions in order and passes each to fn until it
+// returns false.
+func eachLine(data []byte, shopID string, fn func(*epilogue.Decision) bool) error {
+	lines, err := unpackBatch(data, nil)
+	if err != nil {
+		return err
+	}
+	for line := range bytes.SplitSeq(lines, []byte("\n")) {
 		d, err := parseDecisionLine(line)
 		if err != nil {
 			return err
@@ -289,10 +298,10 @@ func eachLine(data, shopID string, fn func(*epilogue.Decision) bool) error {
 	return nil
 }
 
-func parseDecisionLine(line string) (*epilogue.Decision, error) {
+func parseDecisionLine(line []byte) (*epilogue.Decision, error) {
 	var l decisionLine
-	if err := unmarshal("decision", line, &l); err != nil {
-		return nil, err
+	if err := json.Unmarshal(line, &l); err != nil {
+		return nil, wrap("decode decision", err)
 	}
 	return &epilogue.Decision{
 		ID: l.ID, PlacementID: l.PlacementID, Surface: l.Surface, Arm: l.Arm, CustomerKey: l.CustomerKey,
@@ -316,7 +325,8 @@ func (db *DB) DecisionsAfter(ctx context.Context, afterSeq int64, limit int) ([]
 	last := afterSeq
 	for len(ds) < limit && rows.Next() {
 		var seq int64
-		var shopID, data string
+		var shopID string
+		var data []byte
 		if err := rows.Scan(&seq, &shopID, &data); err != nil {
 			return nil, afterSeq, wrap("DecisionsAfter", err)
 		}

@@ -7,3 +7,8 @@ func (db *DB) Exec(ctx context.Context, sql string) error {
 	_, err := db.write.ExecContext(ctx, sql)
 	return err
 }
+
+// QueryRow runs raw SQL that returns one row, for tests that look at how data is stored.
+func (db *DB) QueryRow(ctx context.Context, sql string, dest ...any) error {
+	return db.write.QueryRowContext(ctx, sql).Scan(dest...)
+}

@@ -54,6 +54,12 @@ func (s *scenario) request() []byte { return benchshop.Request(s.rng, s.customer
 
 // seedStore writes the shop, placement and offers.
 func (s *scenario) seedStore(ctx context.Context, db *store.DB) error {
+	// A database given with --db may hold the scenario already: bench decide's server process
+	// opens the one its parent seeded, and a rerun opens the last run's. The same seed makes the
+	// same scenario, so what is there is what would be written.
+	if _, err := db.Shop(ctx, s.shop.ID); err == nil {
+		return nil
+	}
 	if err := db.CreateShop(ctx, s.shop); err != nil {
 		return err
 	}
