@@ -16,10 +16,11 @@ import (
 )
 
 // The decision log keeps one row per committed batch of a shop's decisions (decision_batches;
-// migration 0005 says why): its decisions as JSON lines, each starting with its id, and a Bloom
-// filter over their ids, customer keys and confirmation refs. Lookups by id go to the batches
-// made around the time the id carries; lookups by customer or ref test every batch's filter
-// and read only the batches that may hold one.
+// migration 0005 says why): its decisions as JSON lines, each starting with its id, packed as
+// one block (decision_pack.go), and a Bloom filter over their ids, customer keys and
+// confirmation refs. Lookups by id go to the batches made around the time the id carries;
+// lookups by customer or ref test every batch's filter and read only the batches that may hold
+// one.
 
 // decisionLine is one decision of a batch as stored.
 type decisionLine struct {
