@@ -389,7 +389,7 @@ func setupDecideScenario(ctx context.Context, offers, customers int, scorerName,
 	if scorer, err = benchScorer(scorerName, sc); err != nil {
 		return nil, nil, nil, "", nil, err
 	}
-	url, cleanup, err := benchDB(dbURL)
+	url, dir, cleanup, err := benchDB(dbURL)
 	if err != nil {
 		return nil, nil, nil, "", nil, err
 	}
@@ -408,7 +408,7 @@ func setupDecideScenario(ctx context.Context, offers, customers int, scorerName,
 	key = benchKey(ctx, db, sc.shop.ID)
 	db.Close()
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	if a, err = openApp(ctx, appConfig{db: url, log: log, scorer: scorer}); err != nil {
+	if a, err = openApp(ctx, appConfig{db: url, log: log, scorer: scorer, journeys: benchOutbox(dir)}); err != nil {
 		return fail(err)
 	}
 	sc.seedHistory(a.engine, now)
@@ -424,16 +424,22 @@ func benchKey(ctx context.Context, db *store.DB, shopID string) string {
 	return plain
 }
 
-// benchDB returns the database URL to use: the given one, or a fresh SQLite file.
-func benchDB(url string) (string, func(), error) {
-	if url != "" {
-		return url, func() {}, nil
+// benchDB returns the database URL to use (the given one, or a fresh SQLite file) and a
+// scratch directory for the benchmark's other files, such as the outbox: a benchmark leaves
+// nothing in the working directory, whatever database it measures.
+func benchDB(url string) (dbURL, dir string, cleanup func(), err error) {
+	if dir, err = os.MkdirTemp("", "epilogue-bench-"); err != nil {
+		return "", "", nil, err
 	}
-	dir, err := os.MkdirTemp("", "epilogue-bench-")
-	if err != nil {
-		return "", nil, err
+	if url == "" {
+		url = "sqlite://" + filepath.Join(dir, "bench.db")
 	}
-	return "sqlite://" + filepath.Join(dir, "bench.db"), func() { os.RemoveAll(dir) }, nil
+	return url, dir, func() { os.RemoveAll(dir) }, nil
+}
+
+// benchOutbox is the messaging set-up of a benchmark's app: the outbox in its scratch directory.
+func benchOutbox(dir string) journeyConfig {
+	return journeyConfig{outbox: filepath.Join(dir, "outbox.jsonl")}
 }
 
 func median(xs []float64) float64 {

@@ -9,7 +9,9 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"os"
 	"runtime"
+	"runtime/pprof"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -44,6 +46,7 @@ func benchIngest(ctx context.Context, args []string, env func(string) string, st
 	batch := f.Int("batch", 100, "events per request (at most 100)")
 	dbURL := f.String("db", "", "database (default: a fresh SQLite file in a temporary directory); a postgres:// URL measures PostgreSQL")
 	asJSON := f.Bool("json", false, "print one JSON document")
+	cpuProfile := f.String("cpuprofile", "", "write a CPU profile of the measured runs (server and clients) to this file")
 	if err := f.parse(args); err != nil {
 		return err
 	}
@@ -51,7 +54,7 @@ func benchIngest(ctx context.Context, args []string, env func(string) string, st
 		return fmt.Errorf("--batch must be 1 to 100")
 	}
 	progress := func(format string, a ...any) { fmt.Fprintf(stderr, "bench ingest: "+format+"\n", a...) }
-	url, cleanup, err := benchDB(*dbURL)
+	url, dir, cleanup, err := benchDB(*dbURL)
 	if err != nil {
 		return err
 	}
@@ -74,7 +77,7 @@ func benchIngest(ctx context.Context, args []string, env func(string) string, st
 	key := benchKey(ctx, db, sc.shop.ID)
 	db.Close()
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	a, err := openApp(ctx, appConfig{db: url, log: log})
+	a, err := openApp(ctx, appConfig{db: url, log: log, journeys: benchOutbox(dir)})
 	if err != nil {
 		return err
 	}
@@ -137,6 +140,16 @@ func benchIngest(ctx context.Context, args []string, env func(string) string, st
 	loadgen.Saturate(ctx, time.Second, *clients, do)
 	accepted.Store(0)
 	var last loadgen.Result
+	if *cpuProfile != "" {
+		pf, err := os.Create(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer pf.Close()
+		if err := pprof.StartCPUProfile(pf); err != nil {
+			return err
+		}
+	}
 	for run = 0; run < *reps; run++ {
 		progress("run %d of %d: %d clients posting %d events per request for %s", run+1, *reps, *clients, *batch, *dur)
 		before := accepted.Load()
@@ -146,6 +159,7 @@ func benchIngest(ctx context.Context, args []string, env func(string) string, st
 		}
 		rep.Runs = append(rep.Runs, float64(accepted.Load()-before)/last.Seconds)
 	}
+	pprof.StopCPUProfile()
 	rep.EventsPerSec = median(rep.Runs)
 	rep.Accepted = accepted.Load()
 	rep.P50Ms, rep.P99Ms = ms(last.P50), ms(last.P99)

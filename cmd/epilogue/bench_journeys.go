@@ -43,7 +43,7 @@ func benchJourneys(ctx context.Context, args []string, env func(string) string, 
 		}
 		return report(stdout, *asJSON, res, res.String())
 	}
-	url, cleanup, err := benchDB(*dbURL)
+	url, dir, cleanup, err := benchDB(*dbURL)
 	if err != nil {
 		return err
 	}
@@ -68,7 +68,7 @@ func benchJourneys(ctx context.Context, args []string, env func(string) string, 
 		return err
 	}
 	a, err := openApp(ctx, appConfig{db: url, log: slog.New(slog.DiscardHandler), journeys: journeyConfig{
-		smtpURL: relay.URL() + "?starttls=off&pool=8", publicURL: "http://127.0.0.1:8080"}})
+		smtpURL: relay.URL() + "?starttls=off&pool=8", publicURL: "http://127.0.0.1:8080", outbox: benchOutbox(dir).outbox}})
 	if err != nil {
 		return err
 	}
