@@ -4,7 +4,10 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"os"
+	"runtime/pprof"
 	"strings"
+	"sync"
 )
 
 func runBench(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
@@ -32,4 +35,22 @@ func runBench(ctx context.Context, args []string, env func(string) string, stdou
 	}
 	fmt.Fprintln(stderr, usage)
 	return fmt.Errorf("unknown benchmark %q", args[0])
+}
+
+// startCPUProfile starts writing a CPU profile to path, unless path is empty; stop ends it and
+// closes the file, and may be called more than once.
+func startCPUProfile(path string) (stop func(), err error) {
+	if path == "" {
+		return func() {}, nil
+	}
+	f, err := os.Create(path)
+	if err != nil {
+		return nil, err
+	}
+	if err := pprof.StartCPUProfile(f); err != nil {
+		f.Close()
+		return nil, err
+	}
+	var once sync.Once
+	return func() { once.Do(func() { pprof.StopCPUProfile(); f.Close() }) }, nil
 }

@@ -98,19 +98,16 @@ func benchDecide(ctx context.Context, args []string, env func(string) string, st
 	if *memProfile != "" {
 		runtime.MemProfileRate = 1
 	}
-	if *cpuProfile != "" {
-		pf, err := os.Create(*cpuProfile)
-		if err != nil {
-			return err
-		}
-		pprof.StartCPUProfile(pf)
-		defer pf.Close()
+	stopProfile, err := startCPUProfile(*cpuProfile)
+	if err != nil {
+		return err
 	}
+	defer stopProfile()
 	rep.InProcess.DecisionsPerSecPerCore, rep.InProcess.MeanEligible, rep.InProcess.OfferRate = decideLoop(bare, sc, *dur, *reps)
 	rep.InProcess.AllocsPerDecision, rep.InProcess.BytesPerDecision = decideAllocs(bare, sc)
 	rep.InProcess.RecordedPerSecPerCore, _, _ = decideLoop(a.engine, sc, *dur, *reps)
 	rep.InProcess.RecordedAllocsPerDecision, _ = decideAllocs(a.engine, sc)
-	pprof.StopCPUProfile()
+	stopProfile()
 	if *memProfile != "" {
 		pf, err := os.Create(*memProfile)
 		if err != nil {
@@ -357,14 +354,11 @@ func benchDecideServer(ctx context.Context, args []string, env func(string) stri
 		return err
 	}
 	defer cleanup()
-	if *httpProfile != "" {
-		pf, err := os.Create(*httpProfile)
-		if err != nil {
-			return err
-		}
-		pprof.StartCPUProfile(pf)
-		defer func() { pprof.StopCPUProfile(); pf.Close() }()
+	stopProfile, err := startCPUProfile(*httpProfile)
+	if err != nil {
+		return err
 	}
+	defer stopProfile()
 	serveCtx, stop := context.WithCancel(ctx)
 	defer stop()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")

@@ -9,9 +9,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
 	"runtime"
-	"runtime/pprof"
 	"strconv"
 	"sync/atomic"
 	"time"
@@ -140,16 +138,11 @@ func benchIngest(ctx context.Context, args []string, env func(string) string, st
 	loadgen.Saturate(ctx, time.Second, *clients, do)
 	accepted.Store(0)
 	var last loadgen.Result
-	if *cpuProfile != "" {
-		pf, err := os.Create(*cpuProfile)
-		if err != nil {
-			return err
-		}
-		defer pf.Close()
-		if err := pprof.StartCPUProfile(pf); err != nil {
-			return err
-		}
+	stopProfile, err := startCPUProfile(*cpuProfile)
+	if err != nil {
+		return err
 	}
+	defer stopProfile()
 	for run = 0; run < *reps; run++ {
 		progress("run %d of %d: %d clients posting %d events per request for %s", run+1, *reps, *clients, *batch, *dur)
 		before := accepted.Load()
@@ -159,7 +152,7 @@ func benchIngest(ctx context.Context, args []string, env func(string) string, st
 		}
 		rep.Runs = append(rep.Runs, float64(accepted.Load()-before)/last.Seconds)
 	}
-	pprof.StopCPUProfile()
+	stopProfile()
 	rep.EventsPerSec = median(rep.Runs)
 	rep.Accepted = accepted.Load()
 	rep.P50Ms, rep.P99Ms = ms(last.P50), ms(last.P99)

@@ -9,8 +9,6 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"os"
-	"runtime/pprof"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -93,16 +91,11 @@ func benchJourneys(ctx context.Context, args []string, env func(string) string, 
 		return err
 	}
 	progress("measuring: %d orders from %d clients, until every confirmation is accepted by the SMTP server", *orders, *workers)
-	if *cpuProfile != "" {
-		pf, err := os.Create(*cpuProfile)
-		if err != nil {
-			return err
-		}
-		defer pf.Close()
-		if err := pprof.StartCPUProfile(pf); err != nil {
-			return err
-		}
+	stopProfile, err := startCPUProfile(*cpuProfile)
+	if err != nil {
+		return err
 	}
+	defer stopProfile()
 	start := time.Now()
 	if err := postOrders(ctx, post, "run", *orders, *workers); err != nil {
 		return err
@@ -112,7 +105,7 @@ func benchJourneys(ctx context.Context, args []string, env func(string) string, 
 		return err
 	}
 	elapsed := time.Since(start)
-	pprof.StopCPUProfile()
+	stopProfile()
 	res := journeyBench{Orders: *orders, Workers: *workers, DB: a.db.Dialect(), Seconds: elapsed.Seconds(),
 		MessagesPerSec: float64(*orders) / elapsed.Seconds(), OrdersPerSec: float64(*orders) / posted.Seconds(),
 		SMTPConnections: relay.Conns()}
