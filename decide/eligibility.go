@@ -81,14 +81,14 @@ func (s *situation) init(snap *Snapshot, pl *epilogue.Placement, req *epilogue.D
 		// Offers this customer has a history with or bought the product of: only these need
 		// the customer's state checked.
 		x.personMask = clearBits(x.personMask, len(snap.offers))
-		offers := p.offers()
+		offers, strs := p.offers(), people.names.all()
 		for i := range offers.len() {
-			if j := snap.index(people.names.str(offers.at(i).id)); j >= 0 {
+			if j := snap.index(strs[offers.at(i).id]); j >= 0 {
 				x.personMask.set(j)
 			}
 		}
 		for _, prod := range p.section(productsSec) {
-			markProducts(x.personMask, snap, people.names.str(uint32(prod)))
+			markProducts(x.personMask, snap, strs[prod])
 		}
 		s.personMask = x.personMask
 		prior := p.orders

@@ -185,11 +185,13 @@ func (n *names) find(s string) (uint32, bool) {
 	return id, ok
 }
 
-func (n *names) str(id uint32) string {
+// all returns the strings numbered so far, by number, with one lock for a loop of lookups.
+// Numbers are only ever appended, so the slice holds every number handed out before the call.
+func (n *names) all() []string {
 	n.mu.RLock()
-	s := n.strs[id]
+	strs := n.strs
 	n.mu.RUnlock()
-	return s
+	return strs
 }
 
 // NewPeople returns an empty cache holding at most about limit customers.
@@ -588,18 +590,18 @@ func (x personRef) history(n *names) *epilogue.History {
 		return emptyHistory
 	}
 	// One backing array for the three lists: a decision makes two allocations here, not four.
-	all := make([]string, 0, len(categories)+engaged+dismissed)
+	all, strs := make([]string, 0, len(categories)+engaged+dismissed), n.all()
 	for _, c := range categories {
-		all = append(all, n.str(uint32(c)))
+		all = append(all, strs[c])
 	}
 	for i := range offers.len() {
 		if s := offers.at(i); s.engaged != 0 {
-			all = append(all, n.str(s.id))
+			all = append(all, strs[s.id])
 		}
 	}
 	for i := range offers.len() {
 		if s := offers.at(i); s.dismissed != 0 {
-			all = append(all, n.str(s.id))
+			all = append(all, strs[s.id])
 		}
 	}
 	c, e := len(categories), len(categories)+engaged

@@ -27,7 +27,7 @@ func state(t *testing.T, p *People, customer string) personRef {
 func nameList(p *People, ws []uint64) []string {
 	var out []string
 	for _, w := range ws {
-		out = append(out, p.names.str(uint32(w)))
+		out = append(out, p.names.all()[w])
 	}
 	return out
 }
@@ -289,7 +289,7 @@ func TestPeopleEviction(t *testing.T) {
 			continue
 		}
 		kept--
-		if x.orders != 1 || !slices.Equal(nameList(p, x.section(productsSec)), []string{c}) || x.offers().len() != 1 || p.names.str(x.offers().at(0).id) != c {
+		if x.orders != 1 || !slices.Equal(nameList(p, x.section(productsSec)), []string{c}) || x.offers().len() != 1 || p.names.all()[x.offers().at(0).id] != c {
 			t.Errorf("%s: %+v", c, x.personState)
 		}
 		x.mu.Unlock()
