@@ -26,8 +26,9 @@ func state(t *testing.T, p *People, customer string) personRef {
 // nameList returns the names a section of names holds.
 func nameList(p *People, ws []uint64) []string {
 	var out []string
+	strs := p.names.all()
 	for _, w := range ws {
-		out = append(out, p.names.all()[w])
+		out = append(out, strs[w])
 	}
 	return out
 }

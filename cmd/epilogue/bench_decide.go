@@ -402,7 +402,7 @@ func setupDecideScenario(ctx context.Context, offers, customers int, scorerName,
 	key = benchKey(ctx, db, sc.shop.ID)
 	db.Close()
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	if a, err = openApp(ctx, appConfig{db: url, log: log, scorer: scorer, journeys: benchOutbox(dir)}); err != nil {
+	if a, err = openApp(ctx, appConfig{db: url, log: log, scorer: scorer, journeys: journeyConfig{outbox: benchOutbox(dir)}}); err != nil {
 		return fail(err)
 	}
 	sc.seedHistory(a.engine, now)
@@ -431,10 +431,8 @@ func benchDB(url string) (dbURL, dir string, cleanup func(), err error) {
 	return url, dir, func() { os.RemoveAll(dir) }, nil
 }
 
-// benchOutbox is the messaging set-up of a benchmark's app: the outbox in its scratch directory.
-func benchOutbox(dir string) journeyConfig {
-	return journeyConfig{outbox: filepath.Join(dir, "outbox.jsonl")}
-}
+// benchOutbox is where a benchmark's app writes messages: its scratch directory.
+func benchOutbox(dir string) string { return filepath.Join(dir, "outbox.jsonl") }
 
 func median(xs []float64) float64 {
 	if len(xs) == 0 {

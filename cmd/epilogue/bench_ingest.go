@@ -75,7 +75,7 @@ func benchIngest(ctx context.Context, args []string, env func(string) string, st
 	key := benchKey(ctx, db, sc.shop.ID)
 	db.Close()
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	a, err := openApp(ctx, appConfig{db: url, log: log, journeys: benchOutbox(dir)})
+	a, err := openApp(ctx, appConfig{db: url, log: log, journeys: journeyConfig{outbox: benchOutbox(dir)}})
 	if err != nil {
 		return err
 	}

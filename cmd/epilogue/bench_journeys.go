@@ -66,7 +66,7 @@ func benchJourneys(ctx context.Context, args []string, env func(string) string, 
 		return err
 	}
 	a, err := openApp(ctx, appConfig{db: url, log: slog.New(slog.DiscardHandler), journeys: journeyConfig{
-		smtpURL: relay.URL() + "?starttls=off&pool=8", publicURL: "http://127.0.0.1:8080", outbox: benchOutbox(dir).outbox}})
+		smtpURL: relay.URL() + "?starttls=off&pool=8", publicURL: "http://127.0.0.1:8080", outbox: benchOutbox(dir)}})
 	if err != nil {
 		return err
 	}
