@@ -11,6 +11,7 @@ import (
 // situation is the request as eligibility sees it, normalized once per decision.
 type situation struct {
 	now        time.Time
+	nowNanos   int64 // now in Unix nanoseconds, as check holds schedules
 	day        int64
 	elapsed    float64
 	surface    int
@@ -42,6 +43,7 @@ var emptyHistory = &epilogue.History{}
 func (s *situation) init(snap *Snapshot, pl *epilogue.Placement, req *epilogue.DecisionRequest, customerKey string, people *People, now time.Time, x *scratch) {
 	*s = situation{
 		now:       now,
+		nowNanos:  unixNanos(&now, 0),
 		surface:   surfaceIdx(pl.Surface),
 		country:   req.Context.Country,
 		device:    req.Context.Device,
@@ -145,24 +147,25 @@ func markProducts(b bitset, snap *Snapshot, product string) {
 // reason returns why an offer that passed the index prefilter may not be shown, or rNone.
 // The caller holds the customer's lock.
 func (s *situation) reason(snap *Snapshot, i int) reason {
-	e := &snap.offers[i]
-	if e.rules || s.refused {
-		o := e.o
-		if sc := o.Schedule; (sc.Start != nil && s.now.Before(*sc.Start)) || (sc.End != nil && !s.now.Before(*sc.End)) {
+	c := &snap.checks[i]
+	if c.needs != 0 || s.refused {
+		if c.needs&needSchedule != 0 && (s.nowNanos < c.start || s.nowNanos >= c.end) {
 			return rOutOfSchedule
 		}
-		if r := s.targeting(e); r != rNone {
-			return r
+		if c.needs&(needLocalePayment|needAmount|needCartCustomer) != 0 {
+			if r := s.targeting(&snap.offers[i], c); r != rNone {
+				return r
+			}
 		}
-		if !s.consents(o) {
+		if (s.consent.Partners != nil || s.consent.Marketing != nil) && !s.consents(c.o) {
 			return rNoConsent
 		}
-		if s.attentionSpent && o.Kind == epilogue.KindPartner {
+		if s.attentionSpent && c.needs&needPartner != 0 {
 			return rAttention
 		}
 	}
-	if e.budget != nil {
-		if r := e.budget.check(e.o, s.day, s.elapsed); r != rNone {
+	if c.budget != nil {
+		if r := c.budget.check(c.o, s.day, s.elapsed); r != rNone {
 			return r
 		}
 	}
@@ -170,7 +173,7 @@ func (s *situation) reason(snap *Snapshot, i int) reason {
 		return rPurchased
 	}
 	if s.person.person != nil && s.personMask.has(i) { // the caller holds s.person.mu
-		return s.person.reason(s.names, e.o, s.now, s.dismissal)
+		return s.person.reason(s.names, c.o, s.now, s.dismissal)
 	}
 	return rNone
 }
@@ -196,19 +199,24 @@ func (s *situation) fullReason(snap *Snapshot, i int) reason {
 
 // targeting returns the first targeting rule the request fails (countries and devices are
 // checked by the index prefilter), as a full reason.
-func (s *situation) targeting(e *entry) reason {
-	t := &e.o.Targeting
-	if len(t.Locales) > 0 && !localeMatch(t.Locales, s.locale) {
-		return rLocales
+func (s *situation) targeting(e *entry, c *check) reason {
+	t := &c.o.Targeting
+	if c.needs&needLocalePayment != 0 {
+		if len(t.Locales) > 0 && !localeMatch(t.Locales, s.locale) {
+			return rLocales
+		}
+		if len(t.PaymentTypes) > 0 && !contains(t.PaymentTypes, s.payment) {
+			return rPaymentTypes
+		}
 	}
-	if len(t.PaymentTypes) > 0 && !contains(t.PaymentTypes, s.payment) {
-		return rPaymentTypes
-	}
-	if t.MinAmount > 0 && s.amount < t.MinAmount {
+	if c.minAmount > 0 && s.amount < c.minAmount {
 		return rMinAmount
 	}
-	if t.MaxAmount > 0 && s.amount > t.MaxAmount {
+	if c.maxAmount > 0 && s.amount > c.maxAmount {
 		return rMaxAmount
+	}
+	if c.needs&needCartCustomer == 0 {
+		return rNone
 	}
 	if len(e.catsNone) > 0 && anyID(e.catsNone, s.catIDs) {
 		return rCategoriesNone
@@ -219,15 +227,13 @@ func (s *situation) targeting(e *entry) reason {
 	if len(t.CartSKUsNone) > 0 && s.cartHasSKU(t.CartSKUsNone) {
 		return rSKUsNone
 	}
-	if len(t.CustomerAttributes) > 0 {
-		for k, allowed := range t.CustomerAttributes {
-			v, ok := s.attrs[k]
-			if !ok {
-				v, ok = s.profile[k]
-			}
-			if !ok || !contains(allowed, v) {
-				return rAttributes
-			}
+	for _, a := range e.attrs {
+		v, ok := s.attrs[a.key]
+		if !ok {
+			v, ok = s.profile[a.key]
+		}
+		if !ok || !contains(a.allowed, v) {
+			return rAttributes
 		}
 	}
 	switch t.CustomerType {

@@ -275,7 +275,7 @@ func (e *Engine) choose(snap *Snapshot, pl *epilogue.Placement, req *epilogue.De
 				continue
 			}
 			x.cands = append(x.cands, int32(i))
-			x.offers = append(x.offers, snap.offers[i].o)
+			x.offers = append(x.offers, snap.checks[i].o)
 		}
 	}
 	if locked {
@@ -305,7 +305,7 @@ func (e *Engine) rank(snap *Snapshot, pl *epilogue.Placement, req *epilogue.Deci
 		History: sit.hist, Returning: sit.returning, Time: sit.now.In(snap.loc)}
 	if _, prior := sc.(PriorScorer); prior {
 		for i, c := range x.cands {
-			x.est[i] = snap.offers[c].prior
+			x.est[i] = snap.priors[c]
 		}
 	} else {
 		sc.Score(&x.moment, x.offers, x.est)

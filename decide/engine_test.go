@@ -135,6 +135,10 @@ func TestEveryFilterSaysWhy(t *testing.T) {
 		{epilogue.ReasonPaused, func(o *epilogue.Offer) { o.Status = "paused" }, nil},
 		{epilogue.ReasonNotOnSurface, func(o *epilogue.Offer) { o.Targeting.Surfaces = []string{"cart"} }, nil},
 		{epilogue.ReasonOutOfSchedule, func(o *epilogue.Offer) { s := t0.Add(time.Hour); o.Schedule.Start = &s }, nil},
+		{epilogue.ReasonOutOfSchedule, func(o *epilogue.Offer) { e := t0; o.Schedule.End = &e }, nil}, // the end is exclusive
+		// Past what Unix nanoseconds hold (year 2262): still a start in the future.
+		{epilogue.ReasonOutOfSchedule, func(o *epilogue.Offer) { s := time.Date(2500, 1, 1, 0, 0, 0, 0, time.UTC); o.Schedule.Start = &s }, nil},
+		{"targeting:max_amount", func(o *epilogue.Offer) { o.Targeting.MaxAmount = 100 * epilogue.Micro }, nil},
 		{"targeting:countries", nil, func(r *epilogue.DecisionRequest) { r.Context.Country = "FR" }},
 		{"targeting:countries", nil, func(r *epilogue.DecisionRequest) { r.Context.Country = "" }},
 		{"targeting:devices", nil, func(r *epilogue.DecisionRequest) { r.Context.Device = "tablet" }},
@@ -174,6 +178,18 @@ func TestEveryFilterSaysWhy(t *testing.T) {
 				t.Fatal("no offer without a reason")
 			}
 		})
+	}
+}
+
+// A schedule from before 1678 to after 2262 (beyond what Unix nanoseconds hold) is open now.
+func TestScheduleBeyondNanoseconds(t *testing.T) {
+	o := offer(t, issueOffer, func(o *epilogue.Offer) {
+		s, e := time.Date(1000, 1, 1, 0, 0, 0, 0, time.UTC), time.Date(3000, 1, 1, 0, 0, 0, 0, time.UTC)
+		o.Schedule.Start, o.Schedule.End = &s, &e
+	})
+	res := newFixture(t, []*epilogue.Offer{o}).decide(t, request(t, issueRequest))
+	if v := verdict(res, "off_000"); v.Verdict != epilogue.VerdictChosen {
+		t.Fatalf("verdict %+v", v)
 	}
 }
 

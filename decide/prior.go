@@ -35,7 +35,7 @@ func (PriorScorer) Score(_ *epilogue.Moment, offers []*epilogue.Offer, out []epi
 	}
 }
 
-// priorEstimate depends on the offer alone, so snapshots compute it once per offer (entry.prior)
+// priorEstimate depends on the offer alone, so snapshots compute it once per offer (Snapshot.priors)
 // and decisions with the prior scorer copy it instead of scoring every candidate again.
 func priorEstimate(o *epilogue.Offer) epilogue.Estimate {
 	pe := priorEngage(o.Kind) * (1 + 0.05*float64(o.Priority))

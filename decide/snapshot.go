@@ -1,6 +1,7 @@
 package decide
 
 import (
+	"math"
 	"sort"
 	"time"
 
@@ -14,6 +15,8 @@ type Snapshot struct {
 	Shop       *epilogue.Shop
 	Version    int64
 	offers     []entry
+	checks     []check             // by offer position, what eligibility reads (see check)
+	priors     []epilogue.Estimate // by offer position, PriorScorer's estimate, which depends on the offer alone
 	placements map[string]*epilogue.Placement
 	loc        *time.Location
 	dismissal  time.Duration
@@ -43,25 +46,91 @@ var surfaceNames = [...]string{epilogue.SurfaceCart, epilogue.SurfacePayment, ep
 // entry is an offer with what the hot path needs precomputed.
 type entry struct {
 	o        *epilogue.Offer
-	budget   *budget
 	group    string  // exclusion group; an offer without one is its own group
 	catsAny  []int32 // targeting.cart_categories_any as category numbers
 	catsNone []int32
-	// rules: the offer has a schedule, a targeting rule the indexes do not apply, or is a
-	// partner offer (consent, attention). Without, eligibility skips reading the offer: a few
-	// hundred offers per decision, each a cache miss.
-	rules bool
-	prior epilogue.Estimate // PriorScorer's estimate, which depends on the offer alone
+	attrs    []attrRule // targeting.customer_attributes, by key
 }
 
-// hasRules reports whether situation.reason must read the offer (see entry.rules); a customer
-// who refused consent has every offer read.
-func hasRules(o *epilogue.Offer) bool {
+// attrRule is one customer attribute an offer targets and the values it accepts.
+type attrRule struct {
+	key     string
+	allowed []string
+}
+
+// check is what eligibility reads of every offer that passes the index prefilter, a few
+// hundred per decision. The checks are kept apart from the entries, in offer order and packed,
+// so that the scan reads small consecutive records instead of following each offer's pointer
+// (a cache miss apiece); only the rules that are rare or need the cart or the customer read the
+// entry and the offer. In epilogue bench decide (1,000 offers, ~240 eligible) this raised the
+// prior scorer's decisions per second in process by about a tenth.
+type check struct {
+	o                    *epilogue.Offer
+	budget               *budget
+	start, end           int64 // the schedule in Unix nanoseconds; open ends are the extremes
+	minAmount, maxAmount epilogue.Amount
+	needs                needs
+}
+
+// needs says which of an offer's rules eligibility must apply; an offer with none (and a
+// customer who refused nothing) is checked for budget, cart and history only.
+type needs uint8
+
+const (
+	needSchedule      needs = 1 << iota
+	needLocalePayment       // targeting.locales or payment_types
+	needAmount              // targeting.min_amount or max_amount
+	needCartCustomer        // targeting of the cart's categories or skus, or of the customer
+	needPartner             // a partner offer: partner consent, the attention budget
+)
+
+func needsOf(o *epilogue.Offer, e *entry) needs {
 	t := &o.Targeting
-	return o.Schedule.Start != nil || o.Schedule.End != nil || o.Kind == epilogue.KindPartner ||
-		len(t.Locales) > 0 || len(t.PaymentTypes) > 0 || t.MinAmount > 0 || t.MaxAmount > 0 ||
-		len(t.CartCategoriesNone) > 0 || len(t.CartSKUsAny) > 0 || len(t.CartSKUsNone) > 0 ||
-		len(t.CustomerAttributes) > 0 || t.CustomerType == "new" || t.CustomerType == "returning"
+	var n needs
+	if o.Schedule.Start != nil || o.Schedule.End != nil {
+		n |= needSchedule
+	}
+	if len(t.Locales) > 0 || len(t.PaymentTypes) > 0 {
+		n |= needLocalePayment
+	}
+	if t.MinAmount > 0 || t.MaxAmount > 0 {
+		n |= needAmount
+	}
+	if len(e.catsNone) > 0 || len(t.CartSKUsAny) > 0 || len(t.CartSKUsNone) > 0 || len(e.attrs) > 0 ||
+		t.CustomerType == "new" || t.CustomerType == "returning" {
+		n |= needCartCustomer
+	}
+	if o.Kind == epilogue.KindPartner {
+		n |= needPartner
+	}
+	return n
+}
+
+// unixNanos is t in Unix nanoseconds, clamped to what an int64 holds; a nil t is open.
+func unixNanos(t *time.Time, open int64) int64 {
+	switch {
+	case t == nil:
+		return open
+	case t.Before(minNanos):
+		return math.MinInt64
+	case t.After(maxNanos):
+		return math.MaxInt64
+	}
+	return t.UnixNano()
+}
+
+var minNanos, maxNanos = time.Unix(0, math.MinInt64), time.Unix(0, math.MaxInt64)
+
+func attrRules(m map[string][]string) []attrRule {
+	if len(m) == 0 {
+		return nil
+	}
+	rules := make([]attrRule, 0, len(m))
+	for k, v := range m {
+		rules = append(rules, attrRule{k, v})
+	}
+	sort.Slice(rules, func(i, j int) bool { return rules[i].key < rules[j].key })
+	return rules
 }
 
 // NewSnapshot indexes a shop's offers and placements. Archived offers are left out.
@@ -79,6 +148,8 @@ func NewSnapshot(shop *epilogue.Shop, version int64, offers []*epilogue.Offer, p
 		Shop:       shop,
 		Version:    version,
 		offers:     make([]entry, n),
+		checks:     make([]check, n),
+		priors:     make([]epilogue.Estimate, n),
 		placements: make(map[string]*epilogue.Placement, len(placements)),
 		loc:        shop.Settings.Location(),
 		dismissal:  time.Duration(shop.Settings.DismissalPeriod),
@@ -102,16 +173,19 @@ func NewSnapshot(shop *epilogue.Shop, version int64, offers []*epilogue.Offer, p
 	for i, o := range live {
 		e := &s.offers[i]
 		e.o = o
-		e.prior = priorEstimate(o)
+		s.priors[i] = priorEstimate(o)
 		e.group = o.ExclusionGroup
 		if e.group == "" {
 			e.group = "\x00" + o.ID
 		}
-		if budgets != nil && (o.Budget.Total > 0 || o.Budget.Daily > 0) {
-			e.budget = budgets.get(o.ID)
-		}
 		e.catsAny, e.catsNone = s.categoryIDs(o.Targeting.CartCategoriesAny), s.categoryIDs(o.Targeting.CartCategoriesNone)
-		e.rules = hasRules(o) || len(e.catsNone) > 0
+		e.attrs = attrRules(o.Targeting.CustomerAttributes)
+		c := &s.checks[i]
+		*c = check{o: o, start: unixNanos(o.Schedule.Start, math.MinInt64), end: unixNanos(o.Schedule.End, math.MaxInt64),
+			minAmount: o.Targeting.MinAmount, maxAmount: o.Targeting.MaxAmount, needs: needsOf(o, e)}
+		if budgets != nil && (o.Budget.Total > 0 || o.Budget.Daily > 0) {
+			c.budget = budgets.get(o.ID)
+		}
 		s.all.set(i)
 		if len(e.catsAny) == 0 {
 			s.anyCat.set(i)
