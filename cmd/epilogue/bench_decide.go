@@ -40,24 +40,30 @@ type decideReport struct {
 		RecordedAllocsPerDecision float64 `json:"recorded_allocs_per_decision"`
 		MeanEligible              float64 `json:"mean_eligible_candidates"`
 		OfferRate                 float64 `json:"share_with_offers"`
+		// Runs and RecordedRuns are every run's decisions per second, in run order.
+		Runs         []float64 `json:"runs"`
+		RecordedRuns []float64 `json:"recorded_runs"`
 	} `json:"in_process"`
-	HTTP struct {
-		Throughput        float64        `json:"decisions_per_sec"`
-		TrivialThroughput float64        `json:"trivial_per_sec"`
-		Ratio             float64        `json:"ratio"`
-		HalfLoad          loadgen.Result `json:"half_load"` // the run with the median p99
-		TrivialHalfLoad   loadgen.Result `json:"trivial_half_load"`
-		// P99Runs are the p99s of every half-load run (ms): the tail moves between runs far
-		// more than the median does, so the figure is their median, not one run's.
-		P99Runs           []float64 `json:"p99_runs_ms"`
-		TrivialP99Runs    []float64 `json:"trivial_p99_runs_ms"`
-		Saturation        []float64 `json:"saturation_runs"`
-		TrivialSaturation []float64 `json:"trivial_saturation_runs"`
-		P50Ms             float64   `json:"p50_ms"`
-		P99Ms             float64   `json:"p99_ms"`
-		TrivialP99Ms      float64   `json:"trivial_p99_ms"`
-	} `json:"http"`
+	HTTP    *httpReport     `json:"http,omitempty"` // absent with --http=false
 	Targets map[string]bool `json:"targets_met"`
+}
+
+// httpReport is bench decide's loopback half.
+type httpReport struct {
+	Throughput        float64        `json:"decisions_per_sec"`
+	TrivialThroughput float64        `json:"trivial_per_sec"`
+	Ratio             float64        `json:"ratio"`
+	HalfLoad          loadgen.Result `json:"half_load"` // the run with the median p99
+	TrivialHalfLoad   loadgen.Result `json:"trivial_half_load"`
+	// P99Runs are the p99s of every half-load run (ms): the tail moves between runs far
+	// more than the median does, so the figure is their median, not one run's.
+	P99Runs           []float64 `json:"p99_runs_ms"`
+	TrivialP99Runs    []float64 `json:"trivial_p99_runs_ms"`
+	Saturation        []float64 `json:"saturation_runs"`
+	TrivialSaturation []float64 `json:"trivial_saturation_runs"`
+	P50Ms             float64   `json:"p50_ms"`
+	P99Ms             float64   `json:"p99_ms"`
+	TrivialP99Ms      float64   `json:"trivial_p99_ms"`
 }
 
 func benchDecide(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
@@ -73,6 +79,7 @@ func benchDecide(ctx context.Context, args []string, env func(string) string, st
 	cpuProfile := f.String("cpuprofile", "", "write a CPU profile of the in-process runs to this file")
 	httpProfile := f.String("httpprofile", "", "write a CPU profile of the first HTTP saturation run of decisions to this file")
 	memProfile := f.String("memprofile", "", "write an allocation profile of the in-process runs to this file")
+	overHTTP := f.Bool("http", true, "measure over HTTP on loopback too (--http=false: in process only, for comparing builds quickly)")
 	if err := f.parse(args); err != nil {
 		return err
 	}
@@ -103,9 +110,11 @@ func benchDecide(ctx context.Context, args []string, env func(string) string, st
 		return err
 	}
 	defer stopProfile()
-	rep.InProcess.DecisionsPerSecPerCore, rep.InProcess.MeanEligible, rep.InProcess.OfferRate = decideLoop(bare, sc, *dur, *reps)
+	rep.InProcess.Runs, rep.InProcess.MeanEligible, rep.InProcess.OfferRate = decideLoop(bare, sc, *dur, *reps)
+	rep.InProcess.DecisionsPerSecPerCore = median(rep.InProcess.Runs)
 	rep.InProcess.AllocsPerDecision, rep.InProcess.BytesPerDecision = decideAllocs(bare, sc)
-	rep.InProcess.RecordedPerSecPerCore, _, _ = decideLoop(a.engine, sc, *dur, *reps)
+	rep.InProcess.RecordedRuns, _, _ = decideLoop(a.engine, sc, *dur, *reps)
+	rep.InProcess.RecordedPerSecPerCore = median(rep.InProcess.RecordedRuns)
 	rep.InProcess.RecordedAllocsPerDecision, _ = decideAllocs(a.engine, sc)
 	stopProfile()
 	if *memProfile != "" {
@@ -120,15 +129,62 @@ func benchDecide(ctx context.Context, args []string, env func(string) string, st
 	// Over HTTP on loopback, next to a trivial JSON handler measured the same way. Each server
 	// runs in a process of its own, as in production, so neither shares a heap (and a garbage
 	// collector) with the other or with the load generator. This process's own app is closed
-	// first to give them the memory and the cores.
+	// first, to give them the memory and the cores.
 	a.close()
 	// The load generator must not carry this process's state: a large live heap would make its
 	// own garbage collection pause the clients, and the pauses would count as server latency.
 	a, bare, scorer, sc.requests = nil, nil, nil, nil
 	runtime.GC()
 	debug.FreeOSMemory()
-	decideAddr, key, stopDecide, err := spawnBenchServer(ctx, stderr, "decide-server", "--offers", fmt.Sprint(*nOffers),
-		"--customers", fmt.Sprint(*nCustomers), "--scorer", *scorerName, "--db", *dbURL, "--httpprofile", *httpProfile)
+	rep.Targets = map[string]bool{"at_most_50_allocs_per_decision": rep.InProcess.AllocsPerDecision <= 50}
+	if *overHTTP {
+		h := &httpReport{}
+		cfg := decideHTTPConfig{offers: *nOffers, customers: *nCustomers, workers: *workers, reps: *reps, scorer: *scorerName,
+			db: *dbURL, profile: *httpProfile, dur: *dur}
+		if err := decideOverHTTP(ctx, h, sc, cfg, progress, stderr); err != nil {
+			return err
+		}
+		rep.HTTP = h
+		rep.Targets["http_throughput_at_least_half_of_trivial"] = h.Ratio >= 0.5
+		rep.Targets["p99_at_half_load_at_most_5ms"] = h.P99Ms <= 5
+	}
+	if *asJSON {
+		return json.NewEncoder(stdout).Encode(rep)
+	}
+	ip := &rep.InProcess
+	fmt.Fprintf(stdout, `epilogue bench decide — %d offers, %d customers, scorer %s, %s, %d CPUs
+in process (one core):   %8.0f decisions/s  (runs %v)   %5.1f allocs and %6.0f bytes per decision
+  with recording:        %8.0f decisions/s  (runs %v)   %5.1f allocs per decision
+  mean eligible offers:  %8.1f               share answered with offers: %.2f
+`, rep.Offers, rep.Customers, rep.Scorer, rep.DB, rep.CPUs,
+		ip.DecisionsPerSecPerCore, rounded(ip.Runs), ip.AllocsPerDecision, ip.BytesPerDecision,
+		ip.RecordedPerSecPerCore, rounded(ip.RecordedRuns), ip.RecordedAllocsPerDecision, ip.MeanEligible, ip.OfferRate)
+	if h := rep.HTTP; h != nil {
+		fmt.Fprintf(stdout, `over HTTP (loopback, %d clients):
+  decisions:             %8.0f /s  (runs %v)
+  trivial JSON handler:  %8.0f /s  (runs %v)
+  ratio:                 %8.2f     (target >= 0.50)
+  at half load:          p50 %.2f ms, p99 %.2f ms (runs %v; target p99 <= 5 ms); trivial p99 %.2f ms (runs %v)
+`, *workers, h.Throughput, rounded(h.Saturation), h.TrivialThroughput, rounded(h.TrivialSaturation),
+			h.Ratio, h.P50Ms, h.P99Ms, h.P99Runs, h.TrivialP99Ms, h.TrivialP99Runs)
+	}
+	fmt.Fprintf(stdout, "targets met: %v\n", rep.Targets)
+	return nil
+}
+
+// decideHTTPConfig is what bench decide's flags say of the loopback half.
+type decideHTTPConfig struct {
+	offers, customers, workers, reps int
+	scorer, db, profile              string
+	dur                              time.Duration
+}
+
+// decideOverHTTP measures decisions over HTTP on loopback into h: the scenario served by the
+// real app in a process of its own, next to a trivial JSON handler in another.
+func decideOverHTTP(ctx context.Context, h *httpReport, sc *scenario, cfg decideHTTPConfig, progress func(string, ...any), stderr io.Writer) error {
+	workers, dur, reps := cfg.workers, cfg.dur, cfg.reps
+	decideAddr, key, stopDecide, err := spawnBenchServer(ctx, stderr, "decide-server", "--offers", fmt.Sprint(cfg.offers),
+		"--customers", fmt.Sprint(cfg.customers), "--scorer", cfg.scorer, "--db", cfg.db, "--httpprofile", cfg.profile)
 	if err != nil {
 		return err
 	}
@@ -141,8 +197,8 @@ func benchDecide(ctx context.Context, args []string, env func(string) string, st
 	// The raw keep-alive client costs the machine far less per request than net/http's, so the
 	// two servers, not the client, decide the figures.
 	headers := []string{"Authorization", "Bearer " + key, "Content-Type", "application/json"}
-	decideURL := loadgen.NewClient(decideAddr, "/v1/decisions", *workers, headers...)
-	trivial := loadgen.NewClient(trivialAddr, "/", *workers, headers...)
+	decideURL := loadgen.NewClient(decideAddr, "/v1/decisions", workers, headers...)
+	trivial := loadgen.NewClient(trivialAddr, "/", workers, headers...)
 	defer decideURL.Close()
 	defer trivial.Close()
 	post := func(c *loadgen.Client) loadgen.Do {
@@ -155,55 +211,31 @@ func benchDecide(ctx context.Context, args []string, env func(string) string, st
 		}
 	}
 	progress("over HTTP: warming up")
-	loadgen.Saturate(ctx, time.Second, *workers, post(decideURL))
-	loadgen.Saturate(ctx, time.Second, *workers, post(trivial))
-	for r := 0; r < *reps; r++ {
-		progress("over HTTP: saturation run %d of %d (decisions, then trivial)", r+1, *reps)
-		d := loadgen.Saturate(ctx, *dur, *workers, post(decideURL))
+	loadgen.Saturate(ctx, time.Second, workers, post(decideURL))
+	loadgen.Saturate(ctx, time.Second, workers, post(trivial))
+	for r := 0; r < reps; r++ {
+		progress("over HTTP: saturation run %d of %d (decisions, then trivial)", r+1, reps)
+		d := loadgen.Saturate(ctx, dur, workers, post(decideURL))
 		if d.Errors > 0 {
 			return fmt.Errorf("decisions failed under load: %d errors, first: %s", d.Errors, d.FirstError)
 		}
-		t := loadgen.Saturate(ctx, *dur, *workers, post(trivial))
-		rep.HTTP.Saturation = append(rep.HTTP.Saturation, d.Throughput)
-		rep.HTTP.TrivialSaturation = append(rep.HTTP.TrivialSaturation, t.Throughput)
+		t := loadgen.Saturate(ctx, dur, workers, post(trivial))
+		h.Saturation = append(h.Saturation, d.Throughput)
+		h.TrivialSaturation = append(h.TrivialSaturation, t.Throughput)
 	}
-	rep.HTTP.Throughput, rep.HTTP.TrivialThroughput = median(rep.HTTP.Saturation), median(rep.HTTP.TrivialSaturation)
-	rep.HTTP.Ratio = rep.HTTP.Throughput / rep.HTTP.TrivialThroughput
+	h.Throughput, h.TrivialThroughput = median(h.Saturation), median(h.TrivialSaturation)
+	h.Ratio = h.Throughput / h.TrivialThroughput
 	var half, trivialHalf []loadgen.Result
-	for r := 0; r < *reps; r++ {
-		progress("over HTTP: latency at half load, run %d of %d (decisions at %.0f/s, then trivial)", r+1, *reps, rep.HTTP.Throughput/2)
-		half = append(half, loadgen.Rate(ctx, *dur*2, rep.HTTP.Throughput/2, *workers, post(decideURL)))
-		trivialHalf = append(trivialHalf, loadgen.Rate(ctx, *dur*2, rep.HTTP.TrivialThroughput/2, *workers, post(trivial)))
+	for r := 0; r < reps; r++ {
+		progress("over HTTP: latency at half load, run %d of %d (decisions at %.0f/s, then trivial)", r+1, reps, h.Throughput/2)
+		half = append(half, loadgen.Rate(ctx, dur*2, h.Throughput/2, workers, post(decideURL)))
+		trivialHalf = append(trivialHalf, loadgen.Rate(ctx, dur*2, h.TrivialThroughput/2, workers, post(trivial)))
 	}
-	rep.HTTP.HalfLoad, rep.HTTP.P99Runs = medianByP99(half)
-	rep.HTTP.TrivialHalfLoad, rep.HTTP.TrivialP99Runs = medianByP99(trivialHalf)
-	rep.HTTP.P50Ms = ms(rep.HTTP.HalfLoad.P50)
-	rep.HTTP.P99Ms = ms(rep.HTTP.HalfLoad.P99)
-	rep.HTTP.TrivialP99Ms = ms(rep.HTTP.TrivialHalfLoad.P99)
-	rep.Targets = map[string]bool{
-		"http_throughput_at_least_half_of_trivial": rep.HTTP.Ratio >= 0.5,
-		"p99_at_half_load_at_most_5ms":             rep.HTTP.P99Ms <= 5,
-		"at_most_50_allocs_per_decision":           rep.InProcess.AllocsPerDecision <= 50,
-	}
-	if *asJSON {
-		return json.NewEncoder(stdout).Encode(rep)
-	}
-	fmt.Fprintf(stdout, `epilogue bench decide — %d offers, %d customers, scorer %s, %s, %d CPUs
-in process (one core):   %8.0f decisions/s   %5.1f allocs and %6.0f bytes per decision
-  with recording:        %8.0f decisions/s   %5.1f allocs per decision
-  mean eligible offers:  %8.1f               share answered with offers: %.2f
-over HTTP (loopback, %d clients):
-  decisions:             %8.0f /s  (runs %v)
-  trivial JSON handler:  %8.0f /s  (runs %v)
-  ratio:                 %8.2f     (target >= 0.50)
-  at half load:          p50 %.2f ms, p99 %.2f ms (runs %v; target p99 <= 5 ms); trivial p99 %.2f ms (runs %v)
-targets met: %v
-`, rep.Offers, rep.Customers, rep.Scorer, rep.DB, rep.CPUs,
-		rep.InProcess.DecisionsPerSecPerCore, rep.InProcess.AllocsPerDecision, rep.InProcess.BytesPerDecision,
-		rep.InProcess.RecordedPerSecPerCore, rep.InProcess.RecordedAllocsPerDecision,
-		rep.InProcess.MeanEligible, rep.InProcess.OfferRate, *workers,
-		rep.HTTP.Throughput, rounded(rep.HTTP.Saturation), rep.HTTP.TrivialThroughput, rounded(rep.HTTP.TrivialSaturation),
-		rep.HTTP.Ratio, rep.HTTP.P50Ms, rep.HTTP.P99Ms, rep.HTTP.P99Runs, rep.HTTP.TrivialP99Ms, rep.HTTP.TrivialP99Runs, rep.Targets)
+	h.HalfLoad, h.P99Runs = medianByP99(half)
+	h.TrivialHalfLoad, h.TrivialP99Runs = medianByP99(trivialHalf)
+	h.P50Ms = ms(h.HalfLoad.P50)
+	h.P99Ms = ms(h.HalfLoad.P99)
+	h.TrivialP99Ms = ms(h.TrivialHalfLoad.P99)
 	return nil
 }
 
@@ -220,10 +252,11 @@ func medianByP99(runs []loadgen.Result) (loadgen.Result, []float64) {
 
 // decideLoop runs decisions on one core for d, reps times, and returns the median rate with
 // the mean number of eligible candidates and the share of decisions that showed offers.
-func decideLoop(e *decide.Engine, sc *scenario, d time.Duration, reps int) (rate, eligible, withOffers float64) {
+// decideLoop runs decisions on one core for reps runs of d, returning each run's decisions per
+// second, the mean number of eligible offers and the share of decisions with offers.
+func decideLoop(e *decide.Engine, sc *scenario, d time.Duration, reps int) (rates []float64, eligible, withOffers float64) {
 	prev := runtime.GOMAXPROCS(1)
 	defer runtime.GOMAXPROCS(prev)
-	var rates []float64
 	var cands, shown, total int
 	for r := 0; r < reps; r++ {
 		n := 0
@@ -244,7 +277,7 @@ func decideLoop(e *decide.Engine, sc *scenario, d time.Duration, reps int) (rate
 		}
 		rates = append(rates, float64(n)/time.Since(start).Seconds())
 	}
-	return median(rates), float64(cands) / float64(total), float64(shown) / float64(total)
+	return rates, float64(cands) / float64(total), float64(shown) / float64(total)
 }
 
 // decideAllocs measures heap allocations and bytes per decision.
