@@ -81,24 +81,41 @@ func LocalDay(t time.Time, loc *time.Location) (day int64, elapsed float64) {
 	return day, float64(lt.Sub(midnight)) / float64(24*time.Hour)
 }
 
-// check returns why an offer may not be shown because of its budget, or "".
-func (x *budget) check(o *epilogue.Offer, day int64, elapsed float64) reason {
+// limits are an offer's budget as eligibility applies it, copied into the snapshot's check
+// so that the check reads no offer.
+type limits struct {
+	total, daily epilogue.Amount
+	// slack is what even pacing allows beyond the day's share so far (one payout), or -1 when
+	// the daily budget is not paced.
+	slack epilogue.Amount
+}
+
+func limitsOf(o *epilogue.Offer) limits {
+	l := limits{total: o.Budget.Total, daily: o.Budget.Daily, slack: -1}
+	if o.Budget.Pacing == "even" {
+		l.slack = o.Payout.Amount
+	}
+	return l
+}
+
+// check returns why an offer with these limits may not be shown because of its budget, or
+// rNone.
+func (x *budget) check(l *limits, day int64, elapsed float64) reason {
 	x.rollTo(day)
 	total, today := epilogue.Amount(x.total.Load()), epilogue.Amount(x.today.Load())
-	if o.Budget.Total > 0 && total >= o.Budget.Total {
+	if l.total > 0 && total >= l.total {
 		return rBudgetExhausted
 	}
-	daily := o.Budget.Daily
-	if daily <= 0 {
+	if l.daily <= 0 {
 		return rNone
 	}
-	if today >= daily {
+	if today >= l.daily {
 		return rBudgetExhausted
 	}
-	if o.Budget.Pacing == "even" {
+	if l.slack >= 0 {
 		// Even pacing: by this point of the day at most its share of the daily budget, plus one
 		// payout of slack so a cheap hour never locks out the next sale.
-		allowed := epilogue.Amount(float64(daily)*elapsed) + o.Payout.Amount
+		allowed := epilogue.Amount(float64(l.daily)*elapsed) + l.slack
 		if today >= allowed {
 			return rBudgetPaced
 		}

@@ -165,7 +165,7 @@ func (s *situation) reason(snap *Snapshot, i int) reason {
 		}
 	}
 	if c.budget != nil {
-		if r := c.budget.check(c.o, s.day, s.elapsed); r != rNone {
+		if r := c.budget.check(&c.limits, s.day, s.elapsed); r != rNone {
 			return r
 		}
 	}
