@@ -157,7 +157,7 @@ func (s *situation) reason(snap *Snapshot, i int) reason {
 				return r
 			}
 		}
-		if (s.consent.Partners != nil || s.consent.Marketing != nil) && !s.consents(c.o) {
+		if !s.consents(c.o) {
 			return rNoConsent
 		}
 		if s.attentionSpent && c.needs&needPartner != 0 {
@@ -264,7 +264,8 @@ func anyID(want, have []int32) bool {
 // consents applies what the customer said no to: partner offers need partner consent not to be
 // refused; personalised offers need marketing consent not to be refused. Unknown means yes.
 func (s *situation) consents(o *epilogue.Offer) bool {
-	if o.Kind == epilogue.KindPartner && s.consent.Partners != nil && !*s.consent.Partners {
+	// The customer's answers first: without a refusal the offer is not read at all.
+	if s.consent.Partners != nil && !*s.consent.Partners && o.Kind == epilogue.KindPartner {
 		return false
 	}
 	if s.consent.Marketing != nil && !*s.consent.Marketing {

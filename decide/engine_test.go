@@ -181,6 +181,31 @@ func TestEveryFilterSaysWhy(t *testing.T) {
 	}
 }
 
+// A customer who refused partner offers gets none; one who refused marketing gets no upsell,
+// cross-sell, partner or loyalty offer, but still a survey.
+func TestRefusedConsentFilters(t *testing.T) {
+	no := false
+	for _, c := range []struct {
+		consent epilogue.Consent
+		kind    string
+		want    string // verdict or filter reason
+	}{
+		{epilogue.Consent{Partners: &no}, epilogue.KindPartner, epilogue.ReasonNoConsent},
+		{epilogue.Consent{Partners: &no}, epilogue.KindCrossSell, epilogue.VerdictChosen},
+		{epilogue.Consent{Marketing: &no}, epilogue.KindCrossSell, epilogue.ReasonNoConsent},
+		{epilogue.Consent{Marketing: &no}, epilogue.KindSurvey, epilogue.VerdictChosen},
+		{epilogue.Consent{}, epilogue.KindPartner, epilogue.VerdictChosen},
+	} {
+		o := offer(t, issueOffer, func(o *epilogue.Offer) { o.Kind = c.kind })
+		f := newFixture(t, []*epilogue.Offer{o})
+		f.e.People().SetProfile(f.shop.ID, &epilogue.Customer{ID: "cust_42", Consent: c.consent})
+		v := verdict(f.decide(t, request(t, issueRequest)), "off_000")
+		if got := v.Verdict; got != c.want && v.Reason != c.want {
+			t.Errorf("%+v, %s offer: %+v, want %s", c.consent, c.kind, v, c.want)
+		}
+	}
+}
+
 // A schedule from before 1678 to after 2262 (beyond what Unix nanoseconds hold) is open now.
 func TestScheduleBeyondNanoseconds(t *testing.T) {
 	o := offer(t, issueOffer, func(o *epilogue.Offer) {

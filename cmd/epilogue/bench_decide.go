@@ -138,15 +138,13 @@ func benchDecide(ctx context.Context, args []string, env func(string) string, st
 	debug.FreeOSMemory()
 	rep.Targets = map[string]bool{"at_most_50_allocs_per_decision": rep.InProcess.AllocsPerDecision <= 50}
 	if *overHTTP {
-		h := &httpReport{}
 		cfg := decideHTTPConfig{offers: *nOffers, customers: *nCustomers, workers: *workers, reps: *reps, scorer: *scorerName,
 			db: *dbURL, profile: *httpProfile, dur: *dur}
-		if err := decideOverHTTP(ctx, h, sc, cfg, progress, stderr); err != nil {
+		if rep.HTTP, err = decideOverHTTP(ctx, sc, cfg, progress, stderr); err != nil {
 			return err
 		}
-		rep.HTTP = h
-		rep.Targets["http_throughput_at_least_half_of_trivial"] = h.Ratio >= 0.5
-		rep.Targets["p99_at_half_load_at_most_5ms"] = h.P99Ms <= 5
+		rep.Targets["http_throughput_at_least_half_of_trivial"] = rep.HTTP.Ratio >= 0.5
+		rep.Targets["p99_at_half_load_at_most_5ms"] = rep.HTTP.P99Ms <= 5
 	}
 	if *asJSON {
 		return json.NewEncoder(stdout).Encode(rep)
@@ -179,19 +177,20 @@ type decideHTTPConfig struct {
 	dur                              time.Duration
 }
 
-// decideOverHTTP measures decisions over HTTP on loopback into h: the scenario served by the
-// real app in a process of its own, next to a trivial JSON handler in another.
-func decideOverHTTP(ctx context.Context, h *httpReport, sc *scenario, cfg decideHTTPConfig, progress func(string, ...any), stderr io.Writer) error {
+// decideOverHTTP measures decisions over HTTP on loopback: the scenario served by the real app
+// in a process of its own, next to a trivial JSON handler in another.
+func decideOverHTTP(ctx context.Context, sc *scenario, cfg decideHTTPConfig, progress func(string, ...any), stderr io.Writer) (*httpReport, error) {
+	h := &httpReport{}
 	workers, dur, reps := cfg.workers, cfg.dur, cfg.reps
 	decideAddr, key, stopDecide, err := spawnBenchServer(ctx, stderr, "decide-server", "--offers", fmt.Sprint(cfg.offers),
 		"--customers", fmt.Sprint(cfg.customers), "--scorer", cfg.scorer, "--db", cfg.db, "--httpprofile", cfg.profile)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer stopDecide()
 	trivialAddr, _, stopTrivial, err := spawnBenchServer(ctx, stderr, "trivial-server")
 	if err != nil {
-		return err
+		return nil, err
 	}
 	defer stopTrivial()
 	// The raw keep-alive client costs the machine far less per request than net/http's, so the
@@ -217,7 +216,7 @@ func decideOverHTTP(ctx context.Context, h *httpReport, sc *scenario, cfg decide
 		progress("over HTTP: saturation run %d of %d (decisions, then trivial)", r+1, reps)
 		d := loadgen.Saturate(ctx, dur, workers, post(decideURL))
 		if d.Errors > 0 {
-			return fmt.Errorf("decisions failed under load: %d errors, first: %s", d.Errors, d.FirstError)
+			return nil, fmt.Errorf("decisions failed under load: %d errors, first: %s", d.Errors, d.FirstError)
 		}
 		t := loadgen.Saturate(ctx, dur, workers, post(trivial))
 		h.Saturation = append(h.Saturation, d.Throughput)
@@ -236,7 +235,7 @@ func decideOverHTTP(ctx context.Context, h *httpReport, sc *scenario, cfg decide
 	h.P50Ms = ms(h.HalfLoad.P50)
 	h.P99Ms = ms(h.HalfLoad.P99)
 	h.TrivialP99Ms = ms(h.TrivialHalfLoad.P99)
-	return nil
+	return h, nil
 }
 
 // medianByP99 returns the run with the median p99 and every run's p99 in ms, in run order.
@@ -250,8 +249,6 @@ func medianByP99(runs []loadgen.Result) (loadgen.Result, []float64) {
 	return sorted[len(sorted)/2], p99s
 }
 
-// decideLoop runs decisions on one core for d, reps times, and returns the median rate with
-// the mean number of eligible candidates and the share of decisions that showed offers.
 // decideLoop runs decisions on one core for reps runs of d, returning each run's decisions per
 // second, the mean number of eligible offers and the share of decisions with offers.
 func decideLoop(e *decide.Engine, sc *scenario, d time.Duration, reps int) (rates []float64, eligible, withOffers float64) {
