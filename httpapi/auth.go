@@ -86,13 +86,15 @@ func (s *Server) preflight(w http.ResponseWriter, r *http.Request) {
 }
 
 // keyCache keeps recently used keys in memory so the hot path does not read the database on
-// every request. Revocation reaches other replicas within the cache's lifetime.
+// every request. Keys are revoked from the command line, in another process, so a revocation
+// reaches every server, this one included, within the cache's lifetime (keyCacheTTL).
 type keyCache struct {
 	store interface {
 		KeyByHash(ctx context.Context, hash string) (*epilogue.Key, error)
 	}
-	ttl time.Duration
-	mu  sync.RWMutex
+	clock epilogue.Clock
+	ttl   time.Duration
+	mu    sync.RWMutex
 	// m is keyed by the key's SHA-256 (as stored, but not hex-encoded: a hit costs the hash and
 	// no allocation); the plain key itself is never kept.
 	m map[[sha256.Size]byte]cachedKey
@@ -105,9 +107,13 @@ type cachedKey struct {
 
 func newKeyCache(st interface {
 	KeyByHash(ctx context.Context, hash string) (*epilogue.Key, error)
-}, ttl time.Duration) *keyCache {
-	return &keyCache{store: st, ttl: ttl, m: map[[sha256.Size]byte]cachedKey{}}
+}, clock epilogue.Clock, ttl time.Duration) *keyCache {
+	return &keyCache{store: st, clock: clock, ttl: ttl, m: map[[sha256.Size]byte]cachedKey{}}
 }
+
+// keyCacheTTL is how long a key's record is trusted before it is read again: the longest a
+// revoked key keeps working ("epilogue key revoke" says so).
+const keyCacheTTL = time.Minute
 
 // maxCachedKeys bounds the cache; past it the cache starts over (keys are few per shop).
 const maxCachedKeys = 100_000
@@ -118,7 +124,7 @@ func (c *keyCache) lookup(ctx context.Context, plain string) (*epilogue.Key, err
 		return nil, invalid()
 	}
 	sum := sha256.Sum256([]byte(plain))
-	now := time.Now()
+	now := c.clock.Now()
 	c.mu.RLock()
 	ck, ok := c.m[sum]
 	c.mu.RUnlock()
@@ -142,15 +148,4 @@ func (c *keyCache) lookup(ctx context.Context, plain string) (*epilogue.Key, err
 		return nil, epilogue.Errorf(epilogue.EUnauthorized, "API key has been revoked")
 	}
 	return ck.key, nil
-}
-
-// Forget drops a key from the cache (after revocation); hash is the stored (hex) form.
-func (c *keyCache) Forget(hash string) {
-	var sum [sha256.Size]byte
-	if n, err := hex.Decode(sum[:], []byte(hash)); err != nil || n != len(sum) {
-		return // not a hash this cache could hold
-	}
-	c.mu.Lock()
-	delete(c.m, sum)
-	c.mu.Unlock()
 }

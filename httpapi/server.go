@@ -85,11 +85,12 @@ type Server struct {
 // New returns the API server.
 func New(c Config) *Server {
 	s := &Server{store: c.Store, engine: c.Engine, events: c.Events, clock: c.Clock, log: c.Log, metrics: c.Metrics,
-		logRequests: c.LogRequests, ready: c.Ready, keys: newKeyCache(c.Store, time.Minute), idem: newKeyedLocks(),
+		logRequests: c.LogRequests, ready: c.Ready, idem: newKeyedLocks(),
 		orders: c.Orders, journeys: c.Journeys}
 	if s.clock == nil {
 		s.clock = epilogue.SystemClock{}
 	}
+	s.keys = newKeyCache(c.Store, s.clock, keyCacheTTL)
 	if s.log == nil {
 		s.log = slog.New(slog.DiscardHandler)
 	}
@@ -104,6 +105,3 @@ func New(c Config) *Server {
 
 // ServeHTTP serves the API.
 func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) { s.handler.ServeHTTP(w, r) }
-
-// Keys returns the key cache, so key revocation elsewhere can take effect at once.
-func (s *Server) Keys() interface{ Forget(hash string) } { return s.keys }
