@@ -30,14 +30,20 @@ func ParseAmount(s string) (Amount, error) {
 	if intPart == "" || (hasDot && frac == "") || len(frac) > 6 || !digits(intPart) || !digits(frac) || len(intPart) > 13 {
 		return 0, Errorf(EInvalid, "must be a decimal string such as \"12.50\" (at most 6 decimals), not %q", s)
 	}
+	// The bound is checked on the whole units, before they are scaled: thirteen digits of
+	// units are more micro-units than an int64 holds, and a wrapped product is negative.
+	tooLarge := Errorf(EInvalid, "is too large (at most %s)", maxAmount)
 	whole, _ := strconv.ParseInt(intPart, 10, 64)
+	if whole > int64(maxAmount/Micro) {
+		return 0, tooLarge
+	}
 	v := Amount(whole) * Micro
 	if frac != "" {
 		f, _ := strconv.ParseInt((frac + "000000")[:6], 10, 64)
 		v += Amount(f)
 	}
 	if v > maxAmount {
-		return 0, Errorf(EInvalid, "is too large")
+		return 0, tooLarge
 	}
 	return v, nil
 }
