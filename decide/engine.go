@@ -45,6 +45,7 @@ type Engine struct {
 	tokenTTL time.Duration
 	observe  func(arm, outcome string)
 	local    recentSet
+	claims   chargeClaims
 	attn     atomic.Pointer[attentionBox]
 	rng      *lockedRand // nil: the runtime's generator
 }

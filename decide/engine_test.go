@@ -347,19 +347,62 @@ func TestBudgetsStopAndPace(t *testing.T) {
 }
 
 func TestReplayedTokenChargesOnce(t *testing.T) {
+	for _, anonymous := range []bool{false, true} {
+		f := newFixture(t, []*epilogue.Offer{offer(t, issueOffer)})
+		res := f.decide(t, request(t, issueRequest, func(r *epilogue.DecisionRequest) {
+			if anonymous {
+				r.Customer = epilogue.CustomerRef{Attributes: r.Customer.Attributes} // no id, no email
+			}
+		}))
+		if len(res.Offers) != 1 || (res.Decision.CustomerKey == "") != anonymous {
+			t.Fatalf("anonymous %v: offers %d, customer key %q", anonymous, len(res.Offers), res.Decision.CustomerKey)
+		}
+		var spent epilogue.Amount
+		for i := 0; i < 3; i++ {
+			ev, err := f.e.Prepare(f.shop.ID, EventInput{ID: fmt.Sprint("conv", i), Type: epilogue.EventConversion, Token: res.Offers[0].Token})
+			if err != nil {
+				t.Fatal(err)
+			}
+			spent += ev.Spend
+			f.e.Apply(ev)
+		}
+		if spent != 4*epilogue.Micro {
+			t.Fatalf("anonymous %v: three conversions on one token charged %v", anonymous, spent)
+		}
+	}
+}
+
+// Events of one token prepared before any is applied (one batch, or concurrent ones) charge
+// once; a charge whose event was not stored is released for the retry; and a claim never
+// released lapses.
+func TestTokenChargesOnceBeforeApply(t *testing.T) {
 	f := newFixture(t, []*epilogue.Offer{offer(t, issueOffer)})
 	res := f.decide(t, request(t, issueRequest))
-	var spent epilogue.Amount
-	for i := 0; i < 3; i++ {
-		ev, err := f.e.Prepare(f.shop.ID, EventInput{ID: fmt.Sprint("conv", i), Type: epilogue.EventConversion, Token: res.Offers[0].Token})
+	prepare := func(id string) *epilogue.Event {
+		t.Helper()
+		ev, err := f.e.Prepare(f.shop.ID, EventInput{ID: id, Type: epilogue.EventConversion, Token: res.Offers[0].Token})
 		if err != nil {
 			t.Fatal(err)
 		}
-		spent += ev.Spend
-		f.e.Apply(ev)
+		return ev
 	}
-	if spent != 4*epilogue.Micro {
-		t.Fatalf("three conversions on one token charged %v", spent)
+	batch := []*epilogue.Event{prepare("b1"), prepare("b2"), prepare("b3")}
+	if batch[0].Spend != 4*epilogue.Micro || batch[1].Spend != 0 || batch[2].Spend != 0 {
+		t.Fatalf("one batch charged %v / %v / %v, want 4.00 once", batch[0].Spend, batch[1].Spend, batch[2].Spend)
+	}
+	// The batch failed to store: its claim goes, and the retry charges.
+	f.e.Release(batch...)
+	retry := prepare("b1")
+	if retry.Spend != 4*epilogue.Micro {
+		t.Fatalf("retry after a failed store charged %v", retry.Spend)
+	}
+	// Never released nor applied: the claim holds for a while, then lapses.
+	if ev := prepare("b4"); ev.Spend != 0 {
+		t.Fatalf("charged %v while another event held the claim", ev.Spend)
+	}
+	f.clock.Advance(chargeClaimTTL)
+	if ev := prepare("b5"); ev.Spend != 4*epilogue.Micro {
+		t.Fatalf("claim did not lapse: charged %v", ev.Spend)
 	}
 }
 

@@ -57,20 +57,33 @@ func (e *Engine) Prepare(shopID string, in EventInput) (*epilogue.Event, error) 
 		PlacementID: c.Placement, CustomerKey: c.CustomerKey, Arm: c.Arm, Time: in.Time.UTC(),
 		Value: in.Value, Currency: in.Currency, ReceivedAt: now,
 	}
-	if o := snap.Offer(c.OfferID); o != nil && e.firstCharge(shopID, c, in.Type) {
-		switch {
-		case in.Type == epilogue.EventEngagement && o.Payout.Model == epilogue.PayoutCPC,
-			in.Type == epilogue.EventConversion && o.Payout.Model == epilogue.PayoutCPA:
-			ev.Spend = o.Payout.Amount
-		}
+	if o := snap.Offer(c.OfferID); o != nil && charges(o, in.Type) && e.firstCharge(shopID, c, in.Type) && e.claims.claim(keyOf(ev), now) {
+		ev.Spend = o.Payout.Amount
 	}
 	return ev, nil
+}
+
+// charges reports whether an event of this type charges the offer's budget: cpc offers pay at
+// engagement, cpa offers at conversion.
+func charges(o *epilogue.Offer, typ string) bool {
+	return typ == epilogue.EventEngagement && o.Payout.Model == epilogue.PayoutCPC ||
+		typ == epilogue.EventConversion && o.Payout.Model == epilogue.PayoutCPA
 }
 
 // firstCharge reports whether this engagement or conversion is the first of its kind for the
 // decision and offer, so replaying one token with new event ids cannot inflate spend.
 func (e *Engine) firstCharge(shopID string, c Claims, typ string) bool {
-	return e.people.firstCharge(shopID, c.CustomerKey, c.OfferID, typ, c.DecisionID)
+	return e.people.firstCharge(shopID, chargeHolder(c.CustomerKey, c.DecisionID), c.OfferID, typ, c.DecisionID)
+}
+
+// chargeHolder is whose state keeps a decision's charges: its customer's, or for an anonymous
+// decision a state of the decision's own (no customer key has the "dec:" form), so that
+// replaying an anonymous token cannot charge twice either.
+func chargeHolder(customerKey, decisionID string) string {
+	if customerKey != "" {
+		return customerKey
+	}
+	return "dec:" + decisionID
 }
 
 // Apply makes a stored event count: per-customer state (caps, dismissals, conversions) and the
@@ -78,11 +91,15 @@ func (e *Engine) firstCharge(shopID string, c Claims, typ string) bool {
 func (e *Engine) Apply(ev *epilogue.Event) {
 	e.local.add(ev.ShopID, ev.ID)
 	e.apply(ev)
+	e.Release(ev) // the customer's state now holds the charge (see chargeClaims)
 }
 
 func (e *Engine) apply(ev *epilogue.Event) {
 	snap := e.Snapshot(ev.ShopID)
 	e.people.Observe(ev.ShopID, ev.CustomerKey, ev.OfferID, ev.Type, ev.Time, ev.DecisionID)
+	if ev.CustomerKey == "" && (ev.Type == epilogue.EventEngagement || ev.Type == epilogue.EventConversion) {
+		e.people.Observe(ev.ShopID, chargeHolder("", ev.DecisionID), ev.OfferID, ev.Type, ev.Time, ev.DecisionID)
+	}
 	if a := e.attention(); a != nil && ev.Type == epilogue.EventImpression && ev.CustomerKey != "" && snap != nil {
 		// A page of partner offers is one call on the customer's attention, however many it shows.
 		if o := snap.Offer(ev.OfferID); o != nil && o.Kind == epilogue.KindPartner && e.people.firstAttention(ev.ShopID, ev.CustomerKey, ev.DecisionID) {

@@ -22,9 +22,12 @@ func (s *Server) clickOffer(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	// A click that cannot be recorded still takes the customer where they wanted to go.
-	if fresh, err := s.events.Submit(r.Context(), ev); err != nil {
-		s.log.ErrorContext(r.Context(), "recording an offer click", "err", err, "request_id", requestID(r.Context()))
-	} else if fresh[0] {
+	if fresh, err := s.events.Submit(r.Context(), ev); err != nil || !fresh[0] {
+		s.engine.Release(ev)
+		if err != nil {
+			s.log.ErrorContext(r.Context(), "recording an offer click", "err", err, "request_id", requestID(r.Context()))
+		}
+	} else {
 		s.engine.Apply(ev)
 	}
 	o, err := s.store.Offer(r.Context(), shop, ev.OfferID)

@@ -74,6 +74,7 @@ func (s *Server) createEvents(w http.ResponseWriter, r *http.Request) {
 	if len(good) > 0 {
 		fresh, err := s.events.Submit(r.Context(), good...)
 		if err != nil {
+			s.engine.Release(good...)
 			s.fail(w, r, epilogue.Errorf(epilogue.EUnavailable, "events were not stored; retry the batch (event ids make it safe)"))
 			s.log.ErrorContext(r.Context(), "storing events", "err", err, "request_id", requestID(r.Context()))
 			return
@@ -83,6 +84,8 @@ func (s *Server) createEvents(w http.ResponseWriter, r *http.Request) {
 			if fresh[j] {
 				status = "accepted"
 				s.engine.Apply(ev)
+			} else {
+				s.engine.Release(ev)
 			}
 			results[at[j]].Status = status
 			s.metrics.events.WithLabelValues(ev.Type, status).Inc()

@@ -265,7 +265,12 @@ func TestBudgetExhaustionStopsTheOfferWithinASecond(t *testing.T) {
 	for i := 0; i < 2; i++ {
 		req := strings.Replace(structuredRequest, `"id":"cust_42"`, fmt.Sprintf(`"id":"buyer%d"`, i), 1)
 		tok := e.call("POST", "/v1/decisions", e.a.sk, req).must(t, 200).str("offers", "0", "token")
-		e.call("POST", "/v1/events", e.a.pk, fmt.Sprintf(`{"events":[{"id":"c%d","type":"conversion","token":%q}]}`, i, tok)).must(t, 200)
+		if tok == "" {
+			t.Fatalf("buyer%d was not shown the offer: 4.00 of its 8.00 should be left", i)
+		}
+		// Three conversions of one token in one batch charge the budget once.
+		e.call("POST", "/v1/events", e.a.pk, fmt.Sprintf(`{"events":[{"id":"c%d","type":"conversion","token":%[2]q},`+
+			`{"id":"c%[1]d-again","type":"conversion","token":%[2]q},{"id":"c%[1]d-more","type":"conversion","token":%[2]q}]}`, i, tok)).must(t, 200)
 	}
 	req := strings.Replace(structuredRequest, `"id":"cust_42"`, `"id":"late"`, 1)
 	r := e.call("POST", "/v1/decisions", e.a.sk, req).must(t, 200)
