@@ -142,13 +142,38 @@ type Decision struct {
 	Filtered        map[string]int   `json:"filtered"`   // filtered offers counted by reason
 	NoOfferReason   string           `json:"no_offer_reason,omitempty"`
 	ModelVersion    string           `json:"model_version"`
-	Latency         time.Duration    `json:"latency_us"`
+	Latency         time.Duration    `json:"latency_us"` // in microseconds in JSON (see MarshalJSON)
 	Time            time.Time        `json:"time"`
 	Request         *DecisionRequest `json:"request,omitempty"` // without the raw email
 	// History and Returning are the customer's past as the scorer saw it, kept so the learner
 	// rebuilds exactly the features that were scored (the cache they came from moves on).
 	History   *History `json:"-"`
 	Returning bool     `json:"-"`
+}
+
+// decisionJSON is a Decision's JSON form: its latency in whole microseconds, as the name says,
+// not a Duration's nanoseconds. The shallower Latency field wins over the embedded one.
+type decisionJSON struct {
+	plainDecision
+	Latency int64 `json:"latency_us"`
+}
+
+type plainDecision Decision // without the methods, so encoding does not recurse
+
+// MarshalJSON writes the decision with latency_us in microseconds.
+func (d Decision) MarshalJSON() ([]byte, error) {
+	return json.Marshal(decisionJSON{plainDecision(d), d.Latency.Microseconds()})
+}
+
+// UnmarshalJSON reads what MarshalJSON writes.
+func (d *Decision) UnmarshalJSON(b []byte) error {
+	var v decisionJSON
+	if err := json.Unmarshal(b, &v); err != nil {
+		return err
+	}
+	*d = Decision(v.plainDecision)
+	d.Latency = time.Duration(v.Latency) * time.Microsecond
+	return nil
 }
 
 // ShownOffer is an offer a decision chose, with the probability that the policy would show it
