@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"strings"
+	"unicode/utf8"
 )
 
 // ID prefixes of the ids that Epilogue generates.
@@ -53,9 +54,11 @@ func SHA256Hex(s string) string {
 }
 
 // ValidExternalID reports whether s is a safe client-given id: 1 to 128 printable characters without
-// spaces or control characters.
+// spaces or control characters, in valid UTF-8 and without U+FFFD. Ids are kept as given, so
+// one a decoder had to repair (invalid bytes, or a lone surrogate escape such as "\ud800",
+// both decoded as U+FFFD) is refused: kept, two different ids would become one.
 func ValidExternalID(s string) bool {
-	if s == "" || len(s) > 128 {
+	if s == "" || len(s) > 128 || !utf8.ValidString(s) || strings.ContainsRune(s, utf8.RuneError) {
 		return false
 	}
 	for i := 0; i < len(s); i++ {

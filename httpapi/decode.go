@@ -8,6 +8,7 @@ import (
 	"mime"
 	"net/http"
 	"sync"
+	"unicode/utf8"
 
 	"github.com/epiloguehq/epilogue"
 	"github.com/epiloguehq/epilogue/internal/jsondecode"
@@ -45,6 +46,11 @@ func readBodyInto(w http.ResponseWriter, r *http.Request, buf []byte) ([]byte, e
 	}
 	if len(bytes.TrimSpace(b)) == 0 {
 		return nil, epilogue.Errorf(epilogue.EInvalid, "request body is empty; send a JSON object")
+	}
+	// encoding/json would quietly turn each invalid byte into U+FFFD: titles would be stored
+	// altered and ids would collide. JSON is UTF-8 (RFC 8259), so the body is refused instead.
+	if !utf8.Valid(b) {
+		return nil, epilogue.Errorf(epilogue.EInvalid, "request body is not valid UTF-8")
 	}
 	return b, nil
 }

@@ -435,6 +435,14 @@ func TestBadInputGetsPreciseErrorsAndWritesNothing(t *testing.T) {
 		{"flat object value", "POST", "/v1/decisions", strings.Replace(flatRequest, `"loyalty_tier":"gold"`, `"loyalty_tier":{"a":1}`, 1), 400, "invalid_request", "attributes.loyalty_tier"},
 		{"huge cart", "POST", "/v1/decisions", `{"placement":"confirmation","cart":[` + strings.Repeat(`{"sku":"a"},`, 100) + `{"sku":"a"}]}`, 400, "invalid_request", "cart"},
 		{"customer unknown field", "PUT", "/v1/customers/c1", `{"mail":"a@b.c"}`, 400, "invalid_request", "mail"},
+		// Thirteen-digit amounts overflowed to negative ones, which were stored and then broke
+		// the shop's snapshot, the server's start and the learner.
+		{"huge budget", "POST", "/v1/offers", strings.Replace(issueOffer, `"total":"1000.00"`, `"total":"9999999999999"`, 1), 400, "invalid_request", "budget.total"},
+		{"huge payout", "POST", "/v1/offers", strings.Replace(issueOffer, `"amount":"4.00"`, `"amount":"9223372036854.775808"`, 1), 400, "invalid_request", "payout.amount"},
+		{"huge reserve", "POST", "/v1/placements", `{"id":"p","surface":"cart","reserve":"9999999999999"}`, 400, "invalid_request", "reserve"},
+		{"huge order", "POST", "/v1/decisions", strings.Replace(structuredRequest, `"amount":"499.00"`, `"amount":"9999999999999"`, 1), 400, "invalid_request", "transaction.amount"},
+		{"huge flat order", "POST", "/v1/decisions", strings.Replace(flatRequest, `"amount":"499.00"`, `"amount":"9999999999999"`, 1), 400, "invalid_request", "attributes.amount"},
+		{"invalid utf-8", "POST", "/v1/offers", strings.Replace(issueOffer, `"Specialty beans`, "\"Specialty \xff\xfe beans", 1), 400, "invalid_request", ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
