@@ -58,7 +58,8 @@ func SHA256Hex(s string) string {
 // one a decoder had to repair (invalid bytes, or a lone surrogate escape such as "\ud800",
 // both decoded as U+FFFD) is refused: kept, two different ids would become one.
 func ValidExternalID(s string) bool {
-	if s == "" || len(s) > 128 || !utf8.ValidString(s) || strings.ContainsRune(s, utf8.RuneError) {
+	// ContainsRune with RuneError finds invalid bytes as well as U+FFFD itself.
+	if s == "" || len(s) > 128 || strings.ContainsRune(s, utf8.RuneError) {
 		return false
 	}
 	for i := 0; i < len(s); i++ {

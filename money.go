@@ -32,18 +32,17 @@ func ParseAmount(s string) (Amount, error) {
 	}
 	// The bound is checked on the whole units, before they are scaled: thirteen digits of
 	// units are more micro-units than an int64 holds, and a wrapped product is negative.
-	tooLarge := Errorf(EInvalid, "is too large (at most %s)", maxAmount)
 	whole, _ := strconv.ParseInt(intPart, 10, 64)
-	if whole > int64(maxAmount/Micro) {
-		return 0, tooLarge
+	v := Amount(0)
+	if whole <= int64(maxAmount/Micro) {
+		v = Amount(whole) * Micro
+		if frac != "" {
+			f, _ := strconv.ParseInt((frac + "000000")[:6], 10, 64)
+			v += Amount(f)
+		}
 	}
-	v := Amount(whole) * Micro
-	if frac != "" {
-		f, _ := strconv.ParseInt((frac + "000000")[:6], 10, 64)
-		v += Amount(f)
-	}
-	if v > maxAmount {
-		return 0, tooLarge
+	if whole > int64(maxAmount/Micro) || v > maxAmount {
+		return 0, Errorf(EInvalid, "is too large (at most %s)", maxAmount)
 	}
 	return v, nil
 }

@@ -73,17 +73,7 @@ func charges(o *epilogue.Offer, typ string) bool {
 // firstCharge reports whether this engagement or conversion is the first of its kind for the
 // decision and offer, so replaying one token with new event ids cannot inflate spend.
 func (e *Engine) firstCharge(shopID string, c Claims, typ string) bool {
-	return e.people.firstCharge(shopID, chargeHolder(c.CustomerKey, c.DecisionID), c.OfferID, typ, c.DecisionID)
-}
-
-// chargeHolder is whose state keeps a decision's charges: its customer's, or for an anonymous
-// decision a state of the decision's own (no customer key has the "dec:" form), so that
-// replaying an anonymous token cannot charge twice either.
-func chargeHolder(customerKey, decisionID string) string {
-	if customerKey != "" {
-		return customerKey
-	}
-	return "dec:" + decisionID
+	return e.people.firstCharge(shopID, c.CustomerKey, c.OfferID, typ, c.DecisionID)
 }
 
 // Apply makes a stored event count: per-customer state (caps, dismissals, conversions) and the
@@ -97,9 +87,6 @@ func (e *Engine) Apply(ev *epilogue.Event) {
 func (e *Engine) apply(ev *epilogue.Event) {
 	snap := e.Snapshot(ev.ShopID)
 	e.people.Observe(ev.ShopID, ev.CustomerKey, ev.OfferID, ev.Type, ev.Time, ev.DecisionID)
-	if ev.CustomerKey == "" && (ev.Type == epilogue.EventEngagement || ev.Type == epilogue.EventConversion) {
-		e.people.Observe(ev.ShopID, chargeHolder("", ev.DecisionID), ev.OfferID, ev.Type, ev.Time, ev.DecisionID)
-	}
 	if a := e.attention(); a != nil && ev.Type == epilogue.EventImpression && ev.CustomerKey != "" && snap != nil {
 		// A page of partner offers is one call on the customer's attention, however many it shows.
 		if o := snap.Offer(ev.OfferID); o != nil && o.Kind == epilogue.KindPartner && e.people.firstAttention(ev.ShopID, ev.CustomerKey, ev.DecisionID) {

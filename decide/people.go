@@ -332,7 +332,10 @@ func (p *People) Forget(shopID, customerKey string) {
 // Observe records an offer event for a customer.
 func (p *People) Observe(shopID, customerKey, offerID, typ string, t time.Time, decisionID string) {
 	if customerKey == "" {
-		return
+		if typ != epilogue.EventEngagement && typ != epilogue.EventConversion {
+			return
+		}
+		customerKey = anonymousHolder(decisionID) // only its charge is kept (see firstCharge)
 	}
 	id := p.names.id(offerID)
 	x, _ := p.lock(shopID, customerKey, true)
@@ -441,7 +444,13 @@ func (p *People) firstAttention(shopID, customerKey, decisionID string) bool {
 
 // firstCharge reports whether an engagement or conversion of a decision is the first of its
 // type for the customer and offer (see Engine.firstCharge).
+//
+// An anonymous decision's charges are kept in a state of the decision's own, so that replaying
+// its token cannot charge twice either.
 func (p *People) firstCharge(shopID, customerKey, offerID, typ, decisionID string) bool {
+	if customerKey == "" {
+		customerKey = anonymousHolder(decisionID)
+	}
 	id, known := p.names.find(offerID)
 	if !known {
 		return true
@@ -460,6 +469,10 @@ func (p *People) firstCharge(shopID, customerKey, offerID, typ, decisionID strin
 	}
 	return true
 }
+
+// anonymousHolder is the key of the state that keeps an anonymous decision's charges: no
+// customer's key has this form ("id:…", "em:…").
+func anonymousHolder(decisionID string) string { return "dec:" + decisionID }
 
 // SetProfile records a customer's consent and first-party attributes from their profile, under
 // their id and under their email hash: a request may name the customer either way.
