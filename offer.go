@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -364,10 +365,17 @@ func validCountry(c string) bool {
 	return len(c) == 2 && c[0] >= 'A' && c[0] <= 'Z' && c[1] >= 'A' && c[1] <= 'Z'
 }
 
+// text checks a string shown to customers: a required one must hold more than spaces, and
+// none may hold control characters other than tab and line breaks (a NUL or an escape
+// sequence has no place on a page or in an email, and some stores refuse or cut at NUL).
 func text(field, s string, minLen, maxLen int) error {
 	n := utf8.RuneCountInString(s)
-	if n < minLen {
+	if n < minLen || (minLen > 0 && strings.TrimSpace(s) == "") {
 		return Invalid(field, "is required")
+	}
+	if i := strings.IndexFunc(s, func(r rune) bool { return unicode.IsControl(r) && r != '\t' && r != '\n' && r != '\r' }); i >= 0 {
+		r, _ := utf8.DecodeRuneInString(s[i:])
+		return Invalid(field, "must not contain control characters (found U+%04X at byte %d)", r, i)
 	}
 	if n > maxLen {
 		return Invalid(field, "must be at most %d characters", maxLen)

@@ -27,8 +27,8 @@ func shopID(r *http.Request) string { return callerOf(r.Context()).key.ShopID }
 // (secretOnly false), and only from the shop's allowed origins; CORS answers follow the same list.
 func (s *Server) authed(secretOnly bool, h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		plain, ok := strings.CutPrefix(r.Header.Get("Authorization"), "Bearer ")
-		if !ok || plain == "" {
+		plain, ok := bearer(r.Header.Get("Authorization"))
+		if !ok {
 			s.fail(w, r, epilogue.Errorf(epilogue.EUnauthorized, "missing API key: send Authorization: Bearer sk_… or pk_…"))
 			return
 		}
@@ -148,4 +148,12 @@ func (c *keyCache) lookup(ctx context.Context, plain string) (*epilogue.Key, err
 		return nil, epilogue.Errorf(epilogue.EUnauthorized, "API key has been revoked")
 	}
 	return ck.key, nil
+}
+
+// bearer returns the key of an "Authorization: Bearer KEY" header. The scheme is matched
+// without regard to case, as HTTP auth schemes are (RFC 9110 §11.1).
+func bearer(h string) (string, bool) {
+	scheme, key, ok := strings.Cut(strings.TrimSpace(h), " ")
+	key = strings.TrimSpace(key)
+	return key, ok && strings.EqualFold(scheme, "Bearer") && key != ""
 }

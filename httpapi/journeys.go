@@ -83,7 +83,7 @@ func (s *Server) listJourneys(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, page(js, next))
+	writeJSON(w, http.StatusOK, page(r, js, next))
 }
 
 // updateJourney applies a partial update: fields left out keep their value; steps and exit,
@@ -158,7 +158,7 @@ func (s *Server) listSuppressions(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, page(list, next))
+	writeJSON(w, http.StatusOK, page(r, list, next))
 }
 
 // createSuppression stops messages to an address: a complaint or bounce the shop heard of

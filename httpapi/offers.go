@@ -13,8 +13,10 @@ type list[T any] struct {
 	NextCursor *string `json:"next_cursor"`
 }
 
-func page[T any](items []T, next string) list[T] {
+// page is one page of a list; next is the store's cursor, sealed here for the caller's shop.
+func page[T any](r *http.Request, items []T, next string) list[T] {
 	l := list[T]{Data: items}
+	next = sealCursor(callerOf(r.Context()).shop.Secret, next)
 	if l.Data == nil {
 		l.Data = []T{}
 	}
@@ -27,7 +29,11 @@ func page[T any](items []T, next string) list[T] {
 // listFilter reads status, kind, cursor and limit from the query string.
 func listFilter(r *http.Request) (epilogue.ListFilter, error) {
 	q := r.URL.Query()
-	f := epilogue.ListFilter{Status: q.Get("status"), Kind: q.Get("kind"), Cursor: q.Get("cursor"), Limit: 50}
+	f := epilogue.ListFilter{Status: q.Get("status"), Kind: q.Get("kind"), Limit: 50}
+	var err error
+	if f.Cursor, err = openCursor(callerOf(r.Context()).shop.Secret, q.Get("cursor")); err != nil {
+		return f, err
+	}
 	if v := q.Get("limit"); v != "" {
 		n, err := strconv.Atoi(v)
 		if err != nil || n < 1 || n > 200 {
@@ -90,7 +96,7 @@ func (s *Server) listOffers(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, page(offers, next))
+	writeJSON(w, http.StatusOK, page(r, offers, next))
 }
 
 // updateOffer applies a partial update: the body's fields replace the offer's (objects merge,

@@ -50,7 +50,7 @@ func (s *Server) listPlacements(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, page(ps, next))
+	writeJSON(w, http.StatusOK, page(r, ps, next))
 }
 
 func (s *Server) updatePlacement(w http.ResponseWriter, r *http.Request) {

@@ -140,5 +140,5 @@ func (s *Server) listOrderShipments(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, page(ss, ""))
+	writeJSON(w, http.StatusOK, page(r, ss, ""))
 }

@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"encoding/base64"
 	"fmt"
 	"net/http"
+	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -80,6 +82,12 @@ func TestOffersAndPlacementsCRUD(t *testing.T) {
 			break
 		}
 		cursor = "&cursor=" + next
+		// A cursor is opaque and the shop's own: no row number shows through (they count
+		// every shop's rows), and another shop cannot page with it.
+		if raw, err := base64.RawURLEncoding.DecodeString(next); err == nil && regexp.MustCompile(`c[0-9]+`).Match(raw) {
+			t.Fatalf("cursor %q shows a row number: %q", next, raw)
+		}
+		e.call("GET", "/v1/offers?limit=2"+cursor, e.b.sk, nil).mustError(t, 400, "invalid_request", "cursor")
 		if pages > 10 {
 			t.Fatal("paging does not end")
 		}
@@ -309,6 +317,11 @@ func TestAuthErrors(t *testing.T) {
 	e.call("GET", "/v1/offers", "", nil).mustError(t, 401, "unauthorized", "")
 	e.call("GET", "/v1/offers", "sk_nonsense", nil).mustError(t, 401, "unauthorized", "")
 	e.call("GET", "/v1/offers", "Basic abc", nil).mustError(t, 401, "unauthorized", "")
+	e.call("GET", "/v1/offers", "", nil, "Authorization", "Bearer ").mustError(t, 401, "unauthorized", "")
+	// The scheme's case does not matter (RFC 9110); the key's does.
+	e.call("GET", "/v1/offers", "", nil, "Authorization", "bearer "+e.a.sk).must(t, 200)
+	e.call("GET", "/v1/offers", "", nil, "Authorization", "BEARER  "+e.a.sk).must(t, 200)
+	e.call("GET", "/v1/offers", "", nil, "Authorization", "Bearer "+strings.ToUpper(e.a.sk)).mustError(t, 401, "unauthorized", "")
 	r := e.call("GET", "/v1/offers", "", nil, "Authorization", "sk_"+strings.Repeat("a", 5000))
 	r.mustError(t, 401, "unauthorized", "")
 	e.call("GET", "/v1/nothing", e.a.sk, nil).mustError(t, 404, "not_found", "")
@@ -410,6 +423,11 @@ func TestBadInputGetsPreciseErrorsAndWritesNothing(t *testing.T) {
 		{"two values", "POST", "/v1/offers", `{} {}`, 400, "invalid_request", ""},
 		{"wrong type", "POST", "/v1/offers", `{"kind":"survey","title":5}`, 400, "invalid_request", "title"},
 		{"unknown field", "POST", "/v1/offers", `{"kind":"survey","titel":"x"}`, 400, "invalid_request", "titel"},
+		{"nested unknown field", "POST", "/v1/offers", strings.Replace(issueOffer, `"customer_type":"any"`, `"customer_type":"any","bogus":1`, 1), 400, "invalid_request", "targeting.bogus"},
+		{"bad attribute value", "POST", "/v1/offers", strings.Replace(issueOffer, `["gold","silver"]`, `["gold",5]`, 1), 400, "invalid_request", "targeting.customer_attributes.loyalty_tier[1]"},
+		{"blank title", "POST", "/v1/offers", strings.Replace(issueOffer, `"Specialty beans, 20% off"`, `"   "`, 1), 400, "invalid_request", "title"},
+		{"NUL in title", "POST", "/v1/offers", strings.Replace(issueOffer, `"Specialty beans`, `"Specialty\u0000beans`, 1), 400, "invalid_request", "title"},
+		{"escape in cta", "POST", "/v1/offers", strings.Replace(issueOffer, `"Add to order"`, `"Add\u001b[31m"`, 1), 400, "invalid_request", "cta"},
 		{"missing kind", "POST", "/v1/offers", `{"title":"x","action":{"type":"link","url":"https://x.example"},"payout":{"model":"none"}}`, 400, "invalid_request", "kind"},
 		{"float money", "POST", "/v1/offers", strings.Replace(issueOffer, `"amount":"4.00"`, `"amount":4.00`, 1), 400, "invalid_request", "payout.amount"},
 		{"negative money", "POST", "/v1/offers", strings.Replace(issueOffer, `"daily":"50.00"`, `"daily":"-50.00"`, 1), 400, "invalid_request", "budget.daily"},

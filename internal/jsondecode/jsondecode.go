@@ -8,7 +8,9 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"maps"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -58,7 +60,7 @@ func Decode(b []byte, v any, o Options) error {
 	case errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF):
 		return epilogue.Errorf(epilogue.EInvalid, "malformed JSON: unexpected end of input")
 	case errors.As(err, &te):
-		field := locate(b, te)
+		field := locate(b, reflect.TypeOf(v), te)
 		if sub, msg, ok := epilogue.FieldMessage(te); ok {
 			if sub != "" {
 				field += "." + sub
@@ -71,14 +73,21 @@ func Decode(b []byte, v any, o Options) error {
 		return epilogue.Invalid(field, "must be %s, not %s", typeName(te.Type), te.Value)
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		name, _ := strconv.Unquote(strings.TrimPrefix(err.Error(), "json: unknown field "))
-		return epilogue.Invalid(name, "unknown field %q", name)
+		field := name
+		var root any
+		if json.Unmarshal(b, &root) == nil {
+			if p, ok := unknownAt(root, reflect.TypeOf(v), name); ok {
+				field = strings.TrimPrefix(p, ".")
+			}
+		}
+		return epilogue.Invalid(field, "unknown field %q", name)
 	}
 	return epilogue.Errorf(epilogue.EInvalid, "malformed JSON: %s", err.Error())
 }
 
 // locate turns encoding/json's dotted field path ("cart.price") into one with array indices
 // ("cart[1].price") by finding the first element whose value does not decode.
-func locate(b []byte, te *json.UnmarshalTypeError) string {
+func locate(b []byte, target reflect.Type, te *json.UnmarshalTypeError) string {
 	if te.Field == "" {
 		return ""
 	}
@@ -86,16 +95,19 @@ func locate(b []byte, te *json.UnmarshalTypeError) string {
 	if json.Unmarshal(b, &root) != nil {
 		return te.Field
 	}
-	if p, ok := walk(root, strings.Split(te.Field, "."), te.Type); ok {
+	parts := strings.Split(te.Field, ".")
+	if p, ok := walk(root, parts, te.Type, declared(target, parts).Kind() == reflect.Map); ok {
 		return strings.TrimPrefix(p, ".")
 	}
 	return te.Field
 }
 
-func walk(v any, parts []string, leaf reflect.Type) (string, bool) {
+// walk follows parts through the body v to the value that does not decode into leaf; inMap
+// says the last part is a map, whose failing key is named too.
+func walk(v any, parts []string, leaf reflect.Type, inMap bool) (string, bool) {
 	if arr, ok := v.([]any); ok {
 		for i, el := range arr {
-			if p, ok := walk(el, parts, leaf); ok {
+			if p, ok := walk(el, parts, leaf, inMap); ok {
 				return "[" + strconv.Itoa(i) + "]" + p, true
 			}
 		}
@@ -103,7 +115,18 @@ func walk(v any, parts []string, leaf reflect.Type) (string, bool) {
 	}
 	if len(parts) == 0 {
 		raw, _ := json.Marshal(v)
-		return "", json.Unmarshal(raw, reflect.New(leaf).Interface()) != nil
+		if json.Unmarshal(raw, reflect.New(leaf).Interface()) == nil {
+			return "", false
+		}
+		// encoding/json names a map, not the key whose value failed: find that key.
+		if obj, ok := v.(map[string]any); ok && inMap {
+			for _, k := range sortedKeys(obj) {
+				if p, ok := walk(obj[k], nil, leaf, false); ok {
+					return "." + k + p, true
+				}
+			}
+		}
+		return "", true
 	}
 	obj, ok := v.(map[string]any)
 	if !ok {
@@ -120,11 +143,128 @@ func walk(v any, parts []string, leaf reflect.Type) (string, bool) {
 	if !ok {
 		return "", false
 	}
-	p, ok := walk(child, parts[1:], leaf)
+	p, ok := walk(child, parts[1:], leaf, inMap)
 	if !ok {
 		return "", false
 	}
 	return "." + parts[0] + p, true
+}
+
+// unknownAt finds where in the decoded body v an object holds the key name that type t has no
+// field for: encoding/json names only the key ("bogus"), the client needs its place
+// ("targeting.bogus", "cart[2].bogus").
+func unknownAt(v any, t reflect.Type, name string) (string, bool) {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if reflect.PointerTo(t).Implements(unmarshaler) {
+		return "", false // it reads its own JSON
+	}
+	switch t.Kind() {
+	case reflect.Slice, reflect.Array:
+		arr, _ := v.([]any)
+		for i, el := range arr {
+			if p, ok := unknownAt(el, t.Elem(), name); ok {
+				return "[" + strconv.Itoa(i) + "]" + p, true
+			}
+		}
+	case reflect.Map:
+		obj, _ := v.(map[string]any)
+		for _, k := range sortedKeys(obj) {
+			if p, ok := unknownAt(obj[k], t.Elem(), name); ok {
+				return "." + k + p, true
+			}
+		}
+	case reflect.Struct:
+		obj, _ := v.(map[string]any)
+		fields := jsonFields(t, nil)
+		for _, k := range sortedKeys(obj) {
+			ft, known := fieldType(fields, k)
+			if !known {
+				if k == name {
+					return "." + k, true
+				}
+				continue
+			}
+			if p, ok := unknownAt(obj[k], ft, name); ok {
+				return "." + k + p, true
+			}
+		}
+	}
+	return "", false
+}
+
+var unmarshaler = reflect.TypeFor[json.Unmarshaler]()
+
+// declared is the type of the field at the dotted path parts of t, looking through pointers,
+// slices and arrays on the way; an empty struct type when the path leads nowhere.
+func declared(t reflect.Type, parts []string) reflect.Type {
+	for _, part := range parts {
+		for t != nil && (t.Kind() == reflect.Pointer || t.Kind() == reflect.Slice || t.Kind() == reflect.Array) {
+			t = t.Elem()
+		}
+		if t == nil || t.Kind() != reflect.Struct {
+			return reflect.TypeFor[struct{}]()
+		}
+		ft, ok := fieldType(jsonFields(t, nil), part)
+		if !ok {
+			return reflect.TypeFor[struct{}]()
+		}
+		t = ft
+	}
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return t
+}
+
+// jsonFields lists the JSON names of t's fields with their types, embedded structs' promoted.
+func jsonFields(t reflect.Type, into map[string]reflect.Type) map[string]reflect.Type {
+	if into == nil {
+		into = map[string]reflect.Type{}
+	}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		tag := f.Tag.Get("json")
+		if tag == "-" {
+			continue
+		}
+		name, _, _ := strings.Cut(tag, ",")
+		if f.Anonymous && name == "" {
+			if et := f.Type; et.Kind() == reflect.Struct || (et.Kind() == reflect.Pointer && et.Elem().Kind() == reflect.Struct) {
+				if et.Kind() == reflect.Pointer {
+					et = et.Elem()
+				}
+				jsonFields(et, into)
+				continue
+			}
+		}
+		if !f.IsExported() {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		into[name] = f.Type
+	}
+	return into
+}
+
+// fieldType finds key among fields as encoding/json does: exactly, else ignoring case.
+func fieldType(fields map[string]reflect.Type, key string) (reflect.Type, bool) {
+	if t, ok := fields[key]; ok {
+		return t, true
+	}
+	for n, t := range fields {
+		if strings.EqualFold(n, key) {
+			return t, true
+		}
+	}
+	return nil, false
+}
+
+func sortedKeys(m map[string]any) []string {
+	return slices.Sorted(maps.Keys(m))
 }
 
 func typeName(t reflect.Type) string {

@@ -34,6 +34,28 @@ func TestUnmarshalNamesTheFieldWithIndices(t *testing.T) {
 	if err := Decode([]byte(`{"cart":[],"extra":1}`), &b, Options{Strict: true}); err == nil || err.(*epilogue.Error).Field != "extra" {
 		t.Errorf("unknown field: %v", err)
 	}
+	// Unknown fields and bad map values are named where they are.
+	type nested struct {
+		Targeting struct {
+			Attrs map[string][]string `json:"customer_attributes"`
+		} `json:"targeting"`
+		Cart []item `json:"cart"`
+		Tags map[string]string
+	}
+	for js, field := range map[string]string{
+		`{"targeting":{"bogus":1}}`:                                    "targeting.bogus",
+		`{"cart":[{"price":"1"},{"price":"2","bogus":1}]}`:             "cart[1].bogus",
+		`{"targeting":{"customer_attributes":{"a":["x"],"tier":[5]}}}`: "targeting.customer_attributes.tier[0]",
+		`{"targeting":{"customer_attributes":{"tier":5}}}`:             "targeting.customer_attributes.tier",
+		`{"targeting":{"customer_attributes":5}}`:                      "targeting.customer_attributes",
+		`{"Tags":{"a":"x","b":{"c":1}}}`:                               "Tags.b",
+	} {
+		var n nested
+		err := Decode([]byte(js), &n, Options{Strict: true})
+		if e, ok := err.(*epilogue.Error); !ok || e.Field != field {
+			t.Errorf("%s: got %v, want field %s", js, err, field)
+		}
+	}
 	if err := Decode([]byte(`{"cart":[]} []`), &b, Options{}); err == nil {
 		t.Error("two JSON values accepted")
 	}
