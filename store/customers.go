@@ -93,7 +93,7 @@ func (db *DB) pseudonymiseDecisions(ctx context.Context, tx *sql.Tx, shopID, key
 		}
 		var rs []*DecisionRecord
 		changed := false
-		if err := eachLine(data, shopID, func(d *epilogue.Decision) bool {
+		if err := eachLine(data, shopID, nil, func(d *epilogue.Decision) bool {
 			if d.CustomerKey != "" && (d.CustomerKey == key1 || d.CustomerKey == key2) {
 				d.CustomerKey = pseudonym
 				if d.Request != nil {

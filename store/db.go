@@ -7,11 +7,13 @@ import (
 	"database/sql"
 	"errors"
 	"fmt"
+	"log/slog"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -36,6 +38,21 @@ type DB struct {
 	q    *queries
 	// stopCheckpoints ends the SQLite checkpointer (nil on PostgreSQL).
 	stopCheckpoints func()
+	// log hears of stored rows that no longer decode (see skip); silent until SetLogger.
+	log atomic.Pointer[slog.Logger]
+}
+
+// SetLogger sets where the store reports rows it skips because they no longer decode.
+func (db *DB) SetLogger(l *slog.Logger) { db.log.Store(l) }
+
+// skip reports a stored record that does not decode, so that readers can go on without it:
+// one bad row (written by an older version with looser checks, or damaged on disk) must not
+// stop a shop's snapshot, the server's start or the learner for every shop. What it held is
+// left in the database, untouched, for an operator to look at.
+func (db *DB) skip(what, shopID, id string, err error) {
+	if l := db.log.Load(); l != nil {
+		l.Warn("skipping a stored record that does not decode", "record", what, "shop", shopID, "id", id, "err", err)
+	}
 }
 
 // Open connects to the database at url and migrates it. url is sqlite:///abs/path.db,

@@ -238,7 +238,7 @@ func (db *DB) findDecisions(ctx context.Context, q querier, shopID string, match
 		if err := q.QueryRowContext(ctx, db.q.get("DecisionBatch"), seq, shopID).Scan(&data); err != nil {
 			return nil, err
 		}
-		if err := eachLine(data, shopID, func(d *epilogue.Decision) bool {
+		if err := eachLine(data, shopID, db.skipper(shopID, seq), func(d *epilogue.Decision) bool {
 			if match(d) {
 				out = append(out, d)
 			}
@@ -281,15 +281,26 @@ func (db *DB) batchesWith(ctx context.Context, q querier, query string, args []a
 
 // eachLine decodes a shop's stored batch of decisions in order and passes each to fn until it
 // returns false.
-func eachLine(data []byte, shopID string, fn func(*epilogue.Decision) bool) error {
+// eachLine calls fn with each decision of a stored batch until fn returns false. A line that
+// does not decode goes to bad: nil fails the whole batch (erasure, which rewrites batches and
+// must not drop what it cannot read), DB.skip-like callbacks leave it out and go on.
+func eachLine(data []byte, shopID string, bad func(err error), fn func(*epilogue.Decision) bool) error {
 	lines, err := unpackBatch(data, nil)
 	if err != nil {
-		return err
+		if bad == nil {
+			return err
+		}
+		bad(err)
+		return nil
 	}
 	for line := range bytes.SplitSeq(lines, []byte("\n")) {
 		d, err := parseDecisionLine(line)
 		if err != nil {
-			return err
+			if bad == nil {
+				return err
+			}
+			bad(err)
+			continue
 		}
 		d.ShopID = shopID
 		if !fn(d) {
@@ -297,6 +308,11 @@ func eachLine(data []byte, shopID string, fn func(*epilogue.Decision) bool) erro
 		}
 	}
 	return nil
+}
+
+// skipper reports undecodable lines of the decision batch at seq through DB.skip.
+func (db *DB) skipper(shopID string, seq int64) func(error) {
+	return func(err error) { db.skip("decision", shopID, "batch "+strconv.FormatInt(seq, 10), err) }
 }
 
 func parseDecisionLine(line []byte) (*epilogue.Decision, error) {
@@ -331,7 +347,7 @@ func (db *DB) DecisionsAfter(ctx context.Context, afterSeq int64, limit int) ([]
 		if err := rows.Scan(&seq, &shopID, &data); err != nil {
 			return nil, afterSeq, wrap("DecisionsAfter", err)
 		}
-		if err := eachLine(data, shopID, func(d *epilogue.Decision) bool {
+		if err := eachLine(data, shopID, db.skipper(shopID, seq), func(d *epilogue.Decision) bool {
 			ds = append(ds, d)
 			return true
 		}); err != nil {

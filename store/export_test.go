@@ -12,3 +12,9 @@ func (db *DB) Exec(ctx context.Context, sql string) error {
 func (db *DB) QueryRow(ctx context.Context, sql string, dest ...any) error {
 	return db.write.QueryRowContext(ctx, sql).Scan(dest...)
 }
+
+// ExecArgs runs raw SQL with ? placeholders and arguments, in either dialect.
+func (db *DB) ExecArgs(ctx context.Context, sql string, args ...any) error {
+	_, err := db.write.ExecContext(ctx, db.q.rewrite(sql), args...)
+	return err
+}

@@ -70,7 +70,7 @@ func (db *DB) Offers(ctx context.Context, shopID string, f ListFilter) ([]*epilo
 	if err != nil {
 		return nil, "", wrap("Offers", err)
 	}
-	offers, seqs, err := scanOffers(rows, shopID)
+	offers, seqs, err := db.scanOffers(rows, shopID)
 	if err != nil {
 		return nil, "", wrap("Offers", err)
 	}
@@ -86,16 +86,22 @@ func (db *DB) AllOffers(ctx context.Context, shopID string) ([]*epilogue.Offer, 
 	if err != nil {
 		return nil, wrap("AllOffers", err)
 	}
-	offers, _, err := scanOffers(rows, shopID)
+	offers, _, err := db.scanOffers(rows, shopID)
 	return offers, wrap("AllOffers", err)
 }
 
-func scanOffers(rows *sql.Rows, shopID string) ([]*epilogue.Offer, []int64, error) {
+// scanOffers reads offer rows, skipping (and reporting) those whose JSON does not decode.
+func (db *DB) scanOffers(rows *sql.Rows, shopID string) ([]*epilogue.Offer, []int64, error) {
 	defer rows.Close()
 	offers := []*epilogue.Offer{}
 	var seqs []int64
 	for rows.Next() {
 		o, seq, err := scanOffer(rows, shopID)
+		var bad *badRecord
+		if errors.As(err, &bad) {
+			db.skip("offer", shopID, bad.id, bad.err)
+			continue
+		}
 		if err != nil {
 			return nil, nil, err
 		}
@@ -115,7 +121,7 @@ func scanOffer(r scanner, shopID string) (*epilogue.Offer, int64, error) {
 	}
 	var o epilogue.Offer
 	if err := unmarshal("offer", data, &o); err != nil {
-		return nil, 0, err
+		return nil, 0, &badRecord{id, err}
 	}
 	o.ID, o.ShopID = id, shopID
 	o.CreatedAt, o.UpdatedAt = fromMicros(created), fromMicros(updated)

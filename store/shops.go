@@ -57,6 +57,11 @@ func (db *DB) Shops(ctx context.Context) ([]*epilogue.Shop, error) {
 	shops := []*epilogue.Shop{}
 	for rows.Next() {
 		s, err := scanShop(rows)
+		var bad *badRecord
+		if errors.As(err, &bad) {
+			db.skip("shop settings", bad.id, bad.id, bad.err)
+			continue
+		}
 		if err != nil {
 			return nil, wrap("Shops", err)
 		}
@@ -127,7 +132,7 @@ func scanShop(r scanner) (*epilogue.Shop, error) {
 	}
 	s.CreatedAt = fromMicros(created)
 	if err := unmarshal("settings", data, &s.Settings); err != nil {
-		return nil, err
+		return nil, &badRecord{s.ID, err}
 	}
 	return &s, nil
 }

@@ -40,6 +40,16 @@ func marshal(what string, v any) (string, error) {
 	return string(b), nil
 }
 
+// badRecord is a row read whole whose data column does not decode: lists skip it (DB.skip),
+// a lookup of that one row reports it.
+type badRecord struct {
+	id  string
+	err error
+}
+
+func (b *badRecord) Error() string { return b.err.Error() }
+func (b *badRecord) Unwrap() error { return b.err }
+
 // unmarshal decodes a data column.
 func unmarshal(what, data string, v any) error {
 	if err := json.Unmarshal([]byte(data), v); err != nil {

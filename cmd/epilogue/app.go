@@ -91,6 +91,9 @@ func openApp(ctx context.Context, c appConfig) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
+	if c.log != nil {
+		db.SetLogger(c.log)
+	}
 	a := &app{db: db, log: c.log, clock: c.clock, metrics: httpapi.NewMetrics(nil)}
 	a.decisions = groupcommit.New(a.storeDecisions, groupcommit.Options{
 		MaxBatch: 1000, MaxDelay: 100 * time.Millisecond, Queue: 1 << 16, Depth: a.metrics.QueueDepth("decisions"),
