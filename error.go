@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"reflect"
 	"strings"
+	"unicode/utf8"
 )
 
 // Error codes. The HTTP layer maps each to one status in a single table.
@@ -47,7 +48,21 @@ func Invalid(field, format string, args ...any) *Error {
 
 // NotFound returns a not_found error for a resource kind and id.
 func NotFound(kind, id string) *Error {
-	return &Error{Code: ENotFound, Message: fmt.Sprintf("%s %q not found", kind, id)}
+	return &Error{Code: ENotFound, Message: fmt.Sprintf("%s %q not found", kind, Clip(id))}
+}
+
+// Clip shortens what a client sent for quoting in a message: a 100 KB id echoed back helps no
+// one and makes every error log line that size.
+func Clip(s string) string {
+	const max = 80
+	if len(s) <= max {
+		return s
+	}
+	cut := max
+	for cut > 0 && !utf8.RuneStart(s[cut]) {
+		cut--
+	}
+	return s[:cut] + "…"
 }
 
 // ErrorCode returns the code of an *Error in err's chain, or EInternal.

@@ -59,7 +59,8 @@ func SHA256Hex(s string) string {
 // both decoded as U+FFFD) is refused: kept, two different ids would become one.
 func ValidExternalID(s string) bool {
 	// ContainsRune with RuneError finds invalid bytes as well as U+FFFD itself.
-	if s == "" || len(s) > 128 || strings.ContainsRune(s, utf8.RuneError) {
+	// "." and ".." cannot stand in a URL path: clients and proxies clean them away.
+	if s == "" || s == "." || s == ".." || len(s) > 128 || strings.ContainsRune(s, utf8.RuneError) {
 		return false
 	}
 	for i := 0; i < len(s); i++ {

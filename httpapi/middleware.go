@@ -7,6 +7,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/epiloguehq/epilogue"
@@ -86,13 +87,29 @@ func (s *Server) observe(next http.Handler) http.Handler {
 					slog.Duration("elapsed", elapsed))
 			}
 		}()
+		if uncleanPath(r.URL.Path) {
+			s.notFound(sw, r)
+			return
+		}
 		next.ServeHTTP(sw, r)
 	})
 }
 
 // notFound answers unknown paths in the error shape.
 func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
-	s.fail(w, r, epilogue.Errorf(epilogue.ENotFound, "no such endpoint: %s %s", r.Method, r.URL.Path))
+	s.fail(w, r, epilogue.Errorf(epilogue.ENotFound, "no such endpoint: %s %s", r.Method, epilogue.Clip(r.URL.Path)))
+}
+
+// uncleanPath reports a path with empty, "." or ".." segments. ServeMux would answer it with
+// a redirect to the cleaned path and an HTML body; an API client is better served by a JSON
+// 404, and an id of ".." never names a resource.
+func uncleanPath(p string) bool {
+	for seg := range strings.SplitSeq(strings.TrimPrefix(p, "/"), "/") {
+		if seg == "" || seg == "." || seg == ".." {
+			return p != "/"
+		}
+	}
+	return false
 }
 
 // methodNotAllowed answers a known path asked with the wrong method.

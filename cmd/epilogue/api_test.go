@@ -325,6 +325,20 @@ func TestAuthErrors(t *testing.T) {
 	r := e.call("GET", "/v1/offers", "", nil, "Authorization", "sk_"+strings.Repeat("a", 5000))
 	r.mustError(t, 401, "unauthorized", "")
 	e.call("GET", "/v1/nothing", e.a.sk, nil).mustError(t, 404, "not_found", "")
+	// Paths with dot segments get a JSON 404, not ServeMux's redirect with an HTML body.
+	for _, p := range []string{"/v1/placements/../offers", "/v1/offers/.", "/v1//offers", "/v1/offers/"} {
+		e.call("GET", p, e.a.sk, nil).mustError(t, 404, "not_found", "")
+	}
+	// A huge id is not echoed whole.
+	if r := e.call("GET", "/v1/offers/off_"+strings.Repeat("x", 100_000), e.a.sk, nil); len(r.raw) > 500 {
+		t.Fatalf("404 for a 100 KB id is %d bytes", len(r.raw))
+	}
+	// Ids a shop gives may hold a slash: escaped in the path, they are found.
+	e.call("POST", "/v1/placements", e.a.sk, `{"id":"checkout/thanks","surface":"thank_you"}`).must(t, 201)
+	if p := e.call("GET", "/v1/placements/checkout%2Fthanks", e.a.sk, nil).must(t, 200); p.str("id") != "checkout/thanks" {
+		t.Fatalf("placement with a slash: %s", p.raw)
+	}
+	e.call("POST", "/v1/placements", e.a.sk, `{"id":"..","surface":"cart"}`).mustError(t, 400, "invalid_request", "id")
 	e.call("DELETE", "/v1/offers", e.a.sk, nil).mustError(t, 405, "method_not_allowed", "")
 }
 

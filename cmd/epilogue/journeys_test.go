@@ -292,7 +292,7 @@ func TestJourneyBadInput(t *testing.T) {
 		{`{"name":"x","trigger":{"event":"shipment_status","statuses":["teleported"]},"steps":[` + send + `]}`, "trigger.statuses[0]"},
 		{`{"name":"x","trigger":{"event":"order_placed"},"steps":[]}`, "steps"},
 		{`{"name":"x","trigger":{"event":"order_placed"},"steps":[` + strings.Repeat(send+",", 60) + send + `]}`, "steps"},
-		{`{"name":"x","trigger":{"event":"order_placed"},"steps":[{"type":"send","template":"shipped","tempalte":"x"}]}`, "tempalte"},
+		{`{"name":"x","trigger":{"event":"order_placed"},"steps":[{"type":"send","template":"shipped","tempalte":"x"}]}`, "steps[0].tempalte"},
 		{`{"name":"","trigger":{"event":"order_placed"},"steps":[` + send + `]}`, "name"},
 		{`{"id":"jrn_mine","name":"x","trigger":{"event":"order_placed"},"steps":[` + send + `]}`, "id"},
 	} {
