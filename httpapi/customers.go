@@ -121,7 +121,16 @@ func (s *Server) getCustomer(w http.ResponseWriter, r *http.Request) {
 // deleteCustomer erases a customer's personal data; their events stay, pseudonymised.
 func (s *Server) deleteCustomer(w http.ResponseWriter, r *http.Request) {
 	shop, id := shopID(r), r.PathValue("id")
+	if !epilogue.ValidExternalID(id) {
+		s.fail(w, r, epilogue.Invalid("id", "is not a customer id: 1 to 128 characters without spaces"))
+		return
+	}
+	// Erasure is owed whether or not a profile was put: the id may be known only from
+	// decisions, events or orders. Only the email of a profile widens what is erased.
 	c, err := s.store.Customer(r.Context(), shop, id)
+	if epilogue.ErrorCode(err) == epilogue.ENotFound {
+		c, err = &epilogue.Customer{ID: id}, nil
+	}
 	if err != nil {
 		s.fail(w, r, err)
 		return

@@ -37,8 +37,12 @@ func (db *DB) Customer(ctx context.Context, shopID, id string) (*epilogue.Custom
 func (db *DB) EraseCustomer(ctx context.Context, shopID, id string, at time.Time) error {
 	return db.tx(ctx, func(tx *sql.Tx) error {
 		c, err := scanCustomer(tx.QueryRowContext(ctx, db.q.get("Customer"), shopID, id), shopID)
+		known := err == nil
 		if errors.Is(err, sql.ErrNoRows) {
-			return epilogue.NotFound("customer", id)
+			// No profile, but decisions, events, orders or messages may still carry the id
+			// (a decision request names its customer without a profile being put): erase
+			// those, and leave an erased record as the proof.
+			c, err = &epilogue.Customer{ID: id, ShopID: shopID, CreatedAt: at}, nil
 		}
 		if err != nil {
 			return wrap("EraseCustomer", err)
@@ -68,6 +72,10 @@ func (db *DB) EraseCustomer(ctx context.Context, shopID, id string, at time.Time
 		c.ErasedAt, c.UpdatedAt = &at, at
 		data, err := marshal("customer", c)
 		if err != nil {
+			return err
+		}
+		if !known {
+			_, err = db.exec(ctx, tx, "UpsertCustomer", shopID, id, "", data, micros(at), micros(at), micros(at))
 			return err
 		}
 		_, err = db.exec(ctx, tx, "EraseCustomer", data, micros(at), micros(at), shopID, id)

@@ -58,7 +58,11 @@ func TestCustomerTenantIsolation(t *testing.T) {
 		must(t, db.UpsertCustomer(ctx, customer("b", "only-b", "x@example.com")))
 		_, err = db.Customer(ctx, "a", "only-b")
 		code(t, "a reads b's customer", err, epilogue.ENotFound)
-		code(t, "a erases b's customer", db.EraseCustomer(ctx, "a", "only-b", t0), epilogue.ENotFound)
+		// Erasing the id in a leaves an erased record in a and b's customer as it was.
+		must(t, db.EraseCustomer(ctx, "a", "only-b", t0))
+		if got, err := db.Customer(ctx, "b", "only-b"); err != nil || got.ErasedAt != nil || got.Email != "x@example.com" {
+			t.Fatalf("a's erasure reached b's customer: %+v, %v", got, err)
+		}
 	})
 }
 
@@ -87,7 +91,16 @@ func TestEraseCustomer(t *testing.T) {
 
 		at := t0.Add(24 * time.Hour)
 		must(t, db.EraseCustomer(ctx, "a", "c1", at))
-		code(t, "erase unknown", db.EraseCustomer(ctx, "a", "nope", at), epilogue.ENotFound)
+		// An id with no profile is erased too, from what carries it (here a decision), and an
+		// erased record is left.
+		must(t, db.InsertDecisions(ctx, []*epilogue.Decision{decision("a", "d9", "id:noprofile")}))
+		must(t, db.EraseCustomer(ctx, "a", "noprofile", at))
+		if d, err := db.Decision(ctx, "a", "d9"); err != nil || d.CustomerKey == "id:noprofile" {
+			t.Fatalf("decision of an erased id without a profile: %+v, %v", d, err)
+		}
+		if tomb, err := db.Customer(ctx, "a", "noprofile"); err != nil || tomb.ErasedAt == nil || !tomb.ErasedAt.Equal(at) {
+			t.Fatalf("no erased record for an id without a profile: %+v, %v", tomb, err)
+		}
 
 		got, err := db.Customer(ctx, "a", "c1")
 		must(t, err)
