@@ -18,8 +18,8 @@ type LogOptions struct {
 	Label string
 	Time  string // optional: rows are stably sorted by it; hour of day and day of week become features
 	// Categorical and Numeric name the feature columns; when both are empty, every column but
-	// the label and the time is categorical (columns whose values are nearly all distinct,
-	// such as row ids, are left out).
+	// the label and the time is categorical, row ids included (name the columns to leave one
+	// out).
 	Categorical, Numeric []string
 	TrainFraction        float64   // the earlier part the model learns from before the test (0.8)
 	Bits                 int       // log2 of the crossed model's weight slots (20)
@@ -47,7 +47,6 @@ type LogReport struct {
 	Categorical  []string `json:"categorical"`
 	Numeric      []string `json:"numeric"`
 	TimeFeatures bool     `json:"time_features"`
-	Dropped      []string `json:"dropped,omitempty"`
 	Features     int      `json:"features_per_row"`
 	InTimeOrder  bool     `json:"in_time_order"` // the file was already sorted (and was streamed)
 }
@@ -68,6 +67,27 @@ type Baseline struct {
 	AUC                Num     `json:"auc"`
 	ProgressiveLogLoss float64 `json:"progressive_logloss"`
 	PriorVariance      float64 `json:"prior_variance"`
+}
+
+// reportName is a feature column's name in a report: its header, or "column N (unnamed)".
+func reportName(c int, h string) string {
+	if h == "" {
+		return columnName(c, h)
+	}
+	return h
+}
+
+// split returns the number of rows of the training part, the first fraction of them; a part
+// left empty is an error that says which fraction would do.
+func split(file string, rows int, fraction float64) (int, error) {
+	n := int(float64(rows) * fraction)
+	switch {
+	case n < 1:
+		return 0, fmt.Errorf("%s: a training fraction (--train) of %g of %d rows leaves no row to train on: it must be at least 1/%d", file, fraction, rows, rows)
+	case n >= rows:
+		return 0, fmt.Errorf("%s: a training fraction (--train) of %g of %d rows leaves no row to test on: it must be below 1", file, fraction, rows)
+	}
+	return n, nil
 }
 
 // schema maps the columns of a log to the backtest's roles.
@@ -146,20 +166,16 @@ func Backtest(ctx context.Context, opt LogOptions) (*LogReport, error) {
 	if err != nil {
 		return nil, err
 	}
-	rep := &LogReport{File: opt.Path, Rows: sc.rows, Positives: sc.positives, Dropped: sc.dropped,
+	rep := &LogReport{File: opt.Path, Rows: sc.rows, Positives: sc.positives,
 		TimeFeatures: sc.s.time >= 0, InTimeOrder: sc.sorted}
 	for _, c := range sc.s.cat {
-		rep.Categorical = append(rep.Categorical, sc.header[c])
+		rep.Categorical = append(rep.Categorical, reportName(c, sc.header[c]))
 	}
 	for _, c := range sc.s.num {
-		rep.Numeric = append(rep.Numeric, sc.header[c])
+		rep.Numeric = append(rep.Numeric, reportName(c, sc.header[c]))
 	}
-	if len(sc.dropped) > 0 {
-		pr.say("left out columns whose values are nearly all distinct (ids cannot generalise): %s", strings.Join(sc.dropped, ", "))
-	}
-	rep.TrainRows = int(float64(sc.rows) * opt.TrainFraction)
-	if rep.TrainRows == 0 || rep.TrainRows == sc.rows {
-		return nil, fmt.Errorf("%s: %d rows are too few to split into training and test parts", opt.Path, sc.rows)
+	if rep.TrainRows, err = split(opt.Path, sc.rows, opt.TrainFraction); err != nil {
+		return nil, err
 	}
 	r := newReplay(&sc.s, opt.Bits, rep.TrainRows)
 	rep.Features = r.crossedLen()

@@ -25,6 +25,12 @@ type Interval struct {
 // propensity scoring, its self-normalised form (which trades a little bias for much less
 // variance), and the doubly robust estimate (a reward model, corrected by importance-weighted
 // residuals).
+//
+// None is clipped to the rewards' range: IPS can exceed 1 and DR can fall below 0 (or above 1)
+// when a few large weights meet the reward model's errors. Such a value says that the
+// estimate is unreliable, which a clipped one would hide; SNIPS, a weighted mean of rewards,
+// always lies in their range. Clipping would also bias the estimators; the Open Bandit
+// Pipeline does not clip its estimates either.
 type OffPolicy struct {
 	IPS   Interval `json:"ips"`
 	SNIPS Interval `json:"snips"`

@@ -30,6 +30,17 @@ func TestEstimatePolicyByHand(t *testing.T) {
 	}
 }
 
+// DR is not clipped to [0, 1]: a value below 0 says the estimate is unreliable (see OffPolicy).
+func TestDRIsNotClipped(t *testing.T) {
+	rows := []Logged{
+		{Reward: 0, Propensity: 0.01, Target: 1, Direct: 0.1, Predicted: 0.2},  // 0.1 + 100·(−0.2)
+		{Reward: 0, Propensity: 0.5, Target: 0.5, Direct: 0.1, Predicted: 0.1}, // 0.1 + 1·(−0.1)
+	}
+	if got := EstimatePolicy(rows, 0, 1).DR.Value; math.Abs(float64(got)-(-19.9/2)) > 1e-12 {
+		t.Fatalf("DR = %v, want %v", got, -19.9/2)
+	}
+}
+
 func TestMetrics(t *testing.T) {
 	p := []float64{0.1, 0.4, 0.35, 0.8}
 	y := []bool{false, false, true, true}

@@ -13,6 +13,8 @@
 package eval
 
 import (
+	"bufio"
+	"bytes"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -31,16 +33,27 @@ type InputError struct {
 	Msg    string
 }
 
-// Error reads FILE:LINE: column N ("NAME"): message.
+// Error reads FILE:LINE: column N ("NAME"): message, or column N (unnamed) for a column whose
+// header is empty.
 func (e *InputError) Error() string {
 	var b strings.Builder
 	b.WriteString(e.File)
 	fmt.Fprintf(&b, ":%d: ", e.Line)
 	if e.Column > 0 {
-		fmt.Fprintf(&b, "column %d (%q): ", e.Column, e.Name)
+		b.WriteString(columnName(e.Column-1, e.Name))
+		b.WriteString(": ")
 	}
 	b.WriteString(e.Msg)
 	return b.String()
+}
+
+// columnName names column c (0-based) with header h for people: column 3 ("color"), or
+// column 1 (unnamed), as the index column pandas writes is.
+func columnName(c int, h string) string {
+	if h == "" {
+		return fmt.Sprintf("column %d (unnamed)", c+1)
+	}
+	return fmt.Sprintf("column %d (%q)", c+1, h)
 }
 
 // table reads a CSV file with a header line, keeping track of lines for error messages.
@@ -51,8 +64,18 @@ type table struct {
 	line   int // line of the last record read
 }
 
+var utf8BOM = []byte("\uFEFF")
+
+// openTable reads the header line. Two columns of one name are refused whether or not they
+// are used: either could be the one meant, and features named alike would be merged.
 func openTable(r io.Reader, file string) (*table, error) {
-	cr := csv.NewReader(r)
+	// The byte order mark some programs write goes before the parser sees it: after it, a
+	// quoted first name ("\uFEFF\"a\",…) is a bare quote to encoding/csv.
+	br := bufio.NewReader(r)
+	if b, _ := br.Peek(len(utf8BOM)); bytes.Equal(b, utf8BOM) {
+		br.Discard(len(utf8BOM))
+	}
+	cr := csv.NewReader(br)
 	cr.ReuseRecord = true
 	t := &table{file: file, r: cr}
 	h, err := cr.Read()
@@ -63,26 +86,33 @@ func openTable(r io.Reader, file string) (*table, error) {
 		return nil, t.csvError(err)
 	}
 	t.header = append([]string(nil), h...)
-	t.header[0] = strings.TrimPrefix(t.header[0], "\uFEFF")
-	t.line = 1
+	t.line, _ = cr.FieldPos(len(h) - 1) // a quoted name may hold a newline
+	first := map[string]int{}
+	for i, name := range t.header {
+		if j, dup := first[name]; dup {
+			if name == "" {
+				return nil, t.headerErr(i, "column %d is unnamed too: give each column a name of its own", j+1)
+			}
+			return nil, t.headerErr(i, "column %d has this name too: give each column a name of its own", j+1)
+		}
+		first[name] = i
+	}
 	return t, nil
 }
 
 // column returns the index of a named column, or an error naming the header line.
 func (t *table) column(name string) (int, error) {
-	found := -1
 	for i, h := range t.header {
 		if h == name {
-			if found >= 0 {
-				return 0, &InputError{File: t.file, Line: 1, Column: i + 1, Name: name, Msg: "column named twice in the header"}
-			}
-			found = i
+			return i, nil
 		}
 	}
-	if found < 0 {
-		return 0, &InputError{File: t.file, Line: 1, Msg: fmt.Sprintf("no column %q in the header (columns: %s)", name, quoteList(t.header))}
-	}
-	return found, nil
+	return 0, &InputError{File: t.file, Line: 1, Msg: fmt.Sprintf("no column %q in the header (columns: %s)", name, quoteList(t.header))}
+}
+
+// headerErr returns an InputError for column col (0-based) of the header line.
+func (t *table) headerErr(col int, format string, args ...any) error {
+	return &InputError{File: t.file, Line: 1, Column: col + 1, Name: t.header[col], Msg: fmt.Sprintf(format, args...)}
 }
 
 func quoteList(l []string) string {

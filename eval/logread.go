@@ -17,10 +17,7 @@ type logScan struct {
 	header          []string
 	rows, positives int
 	sorted          bool
-	dropped         []string
 }
-
-const distinctSample = 10000
 
 func scanLog(ctx context.Context, opt LogOptions, pr *progress) (*logScan, error) {
 	f, err := os.Open(opt.Path)
@@ -37,19 +34,16 @@ func scanLog(ctx context.Context, opt LogOptions, pr *progress) (*logScan, error
 	if s.label, err = t.column(opt.Label); err != nil {
 		return nil, err
 	}
+	used := map[int]string{s.label: "the label (--label)"}
 	s.time = -1
 	if opt.Time != "" {
 		if s.time, err = t.column(opt.Time); err != nil {
 			return nil, err
 		}
 		if s.time == s.label {
-			return nil, fmt.Errorf("the label and the time cannot be one column (%q)", opt.Label)
+			return nil, t.headerErr(s.time, "is the label (--label); it cannot also be the time (--time)")
 		}
-	}
-	explicit := len(opt.Categorical)+len(opt.Numeric) > 0
-	used := map[int]string{s.label: "the label"}
-	if s.time >= 0 {
-		used[s.time] = "the time"
+		used[s.time] = "the time (--time)"
 	}
 	pick := func(names []string, role string) ([]int, error) {
 		var cols []int
@@ -59,18 +53,21 @@ func scanLog(ctx context.Context, opt LogOptions, pr *progress) (*logScan, error
 				return nil, err
 			}
 			if r, ok := used[c]; ok {
-				return nil, fmt.Errorf("column %q is already %s; it cannot also be a %s feature", n, r, role)
+				if r == "in "+role {
+					return nil, t.headerErr(c, "is listed twice in %s", role)
+				}
+				return nil, t.headerErr(c, "is already %s; it cannot also be in %s", r, role)
 			}
-			used[c] = "a " + role + " feature"
+			used[c] = "in " + role
 			cols = append(cols, c)
 		}
 		return cols, nil
 	}
-	if explicit {
-		if s.cat, err = pick(opt.Categorical, "categorical"); err != nil {
+	if len(opt.Categorical)+len(opt.Numeric) > 0 {
+		if s.cat, err = pick(opt.Categorical, "--categorical"); err != nil {
 			return nil, err
 		}
-		if s.num, err = pick(opt.Numeric, "numeric"); err != nil {
+		if s.num, err = pick(opt.Numeric, "--numeric"); err != nil {
 			return nil, err
 		}
 	} else {
@@ -80,14 +77,10 @@ func scanLog(ctx context.Context, opt LogOptions, pr *progress) (*logScan, error
 			}
 		}
 	}
-	setFields(s, t.header)
-	var distinct []map[uint64]struct{}
-	if !explicit {
-		distinct = make([]map[uint64]struct{}, len(s.cat))
-		for i := range distinct {
-			distinct[i] = map[uint64]struct{}{}
-		}
+	if s.bases() == 0 {
+		return nil, &InputError{File: opt.Path, Line: 1, Msg: "the label is the only column: there is nothing to learn from"}
 	}
+	setFields(s, t.header)
 	base, raw := make([]uint64, s.bases()), make([]float32, len(s.num))
 	var last stamp
 	for {
@@ -117,31 +110,13 @@ func scanLog(ctx context.Context, opt LogOptions, pr *progress) (*logScan, error
 			}
 			last = ts
 		}
-		if distinct != nil && sc.rows < distinctSample {
-			for j := range s.cat {
-				distinct[j][base[j]] = struct{}{}
-			}
-		}
 		sc.rows++
 	}
-	if sc.rows == 0 {
+	switch sc.rows {
+	case 0:
 		return nil, &InputError{File: opt.Path, Line: t.line + 1, Msg: "no rows after the header"}
-	}
-	if distinct != nil && sc.rows >= 1000 {
-		n := min(sc.rows, distinctSample)
-		keep := s.cat[:0]
-		for j, c := range s.cat {
-			if float64(len(distinct[j])) > 0.9*float64(n) {
-				sc.dropped = append(sc.dropped, t.header[c])
-				continue
-			}
-			keep = append(keep, c)
-		}
-		s.cat = keep
-		setFields(s, t.header)
-	}
-	if s.bases() == 0 {
-		return nil, fmt.Errorf("%s: no feature columns", opt.Path)
+	case 1:
+		return nil, &InputError{File: opt.Path, Line: t.line, Msg: "the only row after the header: a backtest needs two at least, one to learn from and one to test on"}
 	}
 	return sc, nil
 }

@@ -163,11 +163,10 @@ func OBD(ctx context.Context, opt OBDOptions) (*OBDReport, error) {
 		Campaign: strings.TrimSuffix(filepath.Base(logPath), ".csv"), Rows: len(rows), Items: len(fx.items),
 		Draws: opt.Draws, Resamples: opt.Resamples, Seed: opt.Seed,
 	}
-	rep.TrainRows = int(float64(len(rows)) * opt.TrainFraction)
-	rep.TestRows = len(rows) - rep.TrainRows
-	if rep.TrainRows == 0 || rep.TestRows == 0 {
-		return nil, fmt.Errorf("%s: %d rows are too few to split into training and test parts", logPath, len(rows))
+	if rep.TrainRows, err = split(logPath, len(rows), opt.TrainFraction); err != nil {
+		return nil, err
 	}
+	rep.TestRows = len(rows) - rep.TrainRows
 	for _, r := range rows {
 		rep.Positions = max(rep.Positions, int(r.pos))
 	}
@@ -208,7 +207,39 @@ func OBD(ctx context.Context, opt OBDOptions) (*OBDReport, error) {
 		rep.ESS = Num(sw * sw / sw2)
 	}
 	rep.PolicyCTR = EstimatePolicy(logged, opt.Resamples, opt.Seed)
+	if err := rep.undefined(); err != nil {
+		return nil, fmt.Errorf("%s: %w", logPath, err)
+	}
 	return rep, nil
+}
+
+// undefined reports an estimate that came out NaN or infinite. Input checks should leave none,
+// but a report that shows one as null, or fails to print, would pass off a broken
+// evaluation as a result.
+func (rep *OBDReport) undefined() error {
+	var bad []string
+	check := func(name string, v ...Num) {
+		for _, x := range v {
+			if math.IsNaN(float64(x)) || math.IsInf(float64(x), 0) {
+				bad = append(bad, name)
+				return
+			}
+		}
+	}
+	check("the behaviour policy's CTR", Num(rep.BehaviorCTR), rep.BehaviorCI[0], rep.BehaviorCI[1])
+	for _, e := range []struct {
+		name string
+		iv   Interval
+	}{{"IPS", rep.PolicyCTR.IPS}, {"SNIPS", rep.PolicyCTR.SNIPS}, {"DR", rep.PolicyCTR.DR}} {
+		check(e.name, e.iv.Value, e.iv.CI[0], e.iv.CI[1])
+	}
+	check("the effective sample size", rep.ESS)
+	check("the reward model's test log loss", Num(rep.TestLogLoss))
+	if bad == nil {
+		return nil
+	}
+	return fmt.Errorf("undefined estimates (NaN or infinite) of %s: the importance weights or the reward model broke down on the test part (%d rows, %d clicks)",
+		strings.Join(bad, ", "), rep.TestRows, rep.Clicks[1])
 }
 
 func ts(s stamp) string {

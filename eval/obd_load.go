@@ -2,6 +2,7 @@ package eval
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"math"
@@ -32,7 +33,8 @@ func findCampaign(dir string) (string, error) {
 }
 
 // loadItems reads item_context.csv: item_id and item_feature_* columns. A feature column
-// whose every value is a number is numeric (used as a value), any other is categorical.
+// whose every value is a number is numeric (used as a value), any other is categorical; in a
+// numeric column, a value the model cannot hold (NaN, an infinity, beyond float32) is an error.
 func loadItems(path string) (*obdFeatures, map[string]int, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -73,7 +75,7 @@ func loadItems(path string) (*obdFeatures, map[string]int, error) {
 	for _, c := range featCols {
 		numeric[c] = true
 		for _, rec := range recs {
-			if _, err := strconv.ParseFloat(rec[c], 64); err != nil {
+			if _, err := strconv.ParseFloat(rec[c], 64); err != nil && !errors.Is(err, strconv.ErrRange) {
 				numeric[c] = false
 				break
 			}
@@ -91,8 +93,12 @@ func loadItems(path string) (*obdFeatures, map[string]int, error) {
 		for _, c := range featCols {
 			field := learn.Field(t.header[c])
 			if numeric[c] {
-				v, _ := strconv.ParseFloat(rec[c], 64)
-				it.feat = append(it.feat, learn.Feature{Hash: field, Value: float32(v)})
+				v, ok := parseFinite(rec[c])
+				if !ok {
+					return nil, nil, &InputError{File: path, Line: lines[n], Column: c + 1, Name: t.header[c],
+						Msg: fmt.Sprintf("want a finite number, as the column's other values are, got %q", rec[c])}
+				}
+				it.feat = append(it.feat, learn.Feature{Hash: field, Value: v})
 				continue
 			}
 			h := learn.Value(field, rec[c])
@@ -179,6 +185,9 @@ func loadOBDLog(ctx context.Context, path string, itemIndex map[string]int, pr *
 		if err != nil || !(r.prop > 0 && r.prop <= 1) {
 			return nil, t.errAt(col.prop, "propensity must be a number in (0, 1], got %q", rec[col.prop])
 		}
+		if r.prop < minPropensity {
+			return nil, t.errAt(col.prop, "propensity %q is below %g, the least this evaluation takes: its importance weight would outweigh everything else", rec[col.prop], minPropensity)
+		}
 		r.user = make([]uint64, len(userCols))
 		for k, c := range userCols {
 			r.user[k] = learn.Value(userFields[k], rec[c])
@@ -188,18 +197,34 @@ func loadOBDLog(ctx context.Context, path string, itemIndex map[string]int, pr *
 			if s == "0.0" || s == "0" || s == "" {
 				continue
 			}
-			v, err := strconv.ParseFloat(s, 64)
-			if err != nil || v < 0 || math.IsInf(v, 0) || math.IsNaN(v) {
-				return nil, t.errAt(c, "affinity must be a non-negative number, got %q", s)
+			v, ok := parseFinite(s)
+			if !ok || v < 0 {
+				return nil, t.errAt(c, "affinity must be a finite, non-negative number, got %q", s)
 			}
 			if v > 0 {
-				r.aff = append(r.aff, affinity{affCols[c], float32(v)})
+				r.aff = append(r.aff, affinity{affCols[c], v})
 			}
 		}
 		rows = append(rows, r)
 	}
-	if len(rows) == 0 {
+	switch len(rows) {
+	case 0:
 		return nil, &InputError{File: path, Line: t.line + 1, Msg: "no rows after the header"}
+	case 1:
+		return nil, &InputError{File: path, Line: t.line, Msg: "the only row after the header: an evaluation needs two at least, one to learn from and one to test on"}
 	}
 	return rows, nil
+}
+
+// minPropensity is the least logged propensity OBD accepts. Below it an impression's
+// importance weight, over a million, would decide the estimates alone (and a denormal one,
+// 1e-320, is an infinite weight). The Open Bandit Dataset's Bernoulli Thompson sampling logs
+// go down to it exactly.
+const minPropensity = 1e-6
+
+// parseFinite parses a number the model can hold as a feature value: finite as a float32.
+func parseFinite(s string) (float32, bool) {
+	v, err := strconv.ParseFloat(s, 64)
+	f := float32(v)
+	return f, err == nil && !math.IsNaN(v) && !math.IsInf(float64(f), 0)
 }

@@ -101,6 +101,12 @@ func TestOBDBadInput(t *testing.T) {
 		{"bad propensity", "0,2019-11-24 00:01:00+00:00,1,1,0,0,u1,0.0,0.0,0.0\n", 42, 6, "propensity"},
 		{"bad time", "0,someday,1,1,0,0.3,u1,0.0,0.0,0.0\n", 42, 2, "unparsable time"},
 		{"bad affinity", "0,2019-11-24 00:01:00+00:00,1,1,0,0.3,u1,0.0,much,0.0\n", 42, 9, "affinity"},
+		{"infinite affinity", "0,2019-11-24 00:01:00+00:00,1,1,0,0.3,u1,0.0,1e400,0.0\n", 42, 9, "affinity must be a finite"},
+		{"affinity beyond float32", "0,2019-11-24 00:01:00+00:00,1,1,0,0.3,u1,0.0,1e39,0.0\n", 42, 9, "affinity must be a finite"},
+		{"NaN propensity", "0,2019-11-24 00:01:00+00:00,1,1,0,NaN,u1,0.0,0.0,0.0\n", 42, 6, "propensity must be a number in (0, 1]"},
+		{"infinite propensity", "0,2019-11-24 00:01:00+00:00,1,1,0,Inf,u1,0.0,0.0,0.0\n", 42, 6, "propensity must be a number in (0, 1]"},
+		{"denormal propensity", "0,2019-11-24 00:01:00+00:00,1,1,0,1e-320,u1,0.0,0.0,0.0\n", 42, 6, `propensity "1e-320" is below 1e-06`},
+		{"tiny propensity", "0,2019-11-24 00:01:00+00:00,1,1,0,9e-7,u1,0.0,0.0,0.0\n", 42, 6, "is below 1e-06"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := OBD(context.Background(), OBDOptions{Dir: tinyOBD(t, c.row), Draws: 10, Resamples: 10})
@@ -112,6 +118,64 @@ func TestOBDBadInput(t *testing.T) {
 	}
 	if _, err := OBD(context.Background(), OBDOptions{Dir: t.TempDir()}); err == nil || !strings.Contains(err.Error(), "campaign log") {
 		t.Fatalf("empty directory: %v", err)
+	}
+}
+
+// A numeric item feature that is NaN, infinite or beyond float32 is refused where it is, not
+// turned into NaN estimates; in a column of words, "NaN" is a word like any other.
+func TestOBDItemFeatures(t *testing.T) {
+	for _, v := range []string{"NaN", "Inf", "-Inf", "1e400", "-1e39"} {
+		dir := tinyOBD(t, "")
+		items := ",item_id,item_feature_0,item_feature_1\n0,0,0.5,a\n1,1," + v + ",b\n2,2,0.1,a\n"
+		if err := os.WriteFile(filepath.Join(dir, "item_context.csv"), []byte(items), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		_, err := OBD(context.Background(), OBDOptions{Dir: dir, Draws: 10, Resamples: 10})
+		var ie *InputError
+		if !errors.As(err, &ie) || ie.Line != 3 || ie.Column != 3 || !strings.Contains(err.Error(), "want a finite number") {
+			t.Errorf("%s: error %v, want line 3 column 3", v, err)
+		}
+	}
+	dir := tinyOBD(t, "")
+	items := ",item_id,item_feature_0,item_feature_1\n0,0,0.5,a\n1,1,-0.2,NaN\n2,2,0.1,a\n"
+	if err := os.WriteFile(filepath.Join(dir, "item_context.csv"), []byte(items), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := OBD(context.Background(), OBDOptions{Dir: dir, Draws: 10, Resamples: 10, TrainFraction: 0.5}); err != nil {
+		t.Fatalf("categorical NaN: %v", err)
+	}
+}
+
+// Too few rows, or a training fraction that leaves a part empty, say which.
+func TestOBDSplit(t *testing.T) {
+	_, err := OBD(context.Background(), OBDOptions{Dir: tinyOBD(t, ""), Draws: 10, Resamples: 10, TrainFraction: 0.01})
+	if err == nil || !strings.Contains(err.Error(), "men.csv: a training fraction (--train) of 0.01 of 40 rows leaves no row to train on: it must be at least 1/40") {
+		t.Fatalf("error %v", err)
+	}
+	dir := tinyOBD(t, "")
+	log, _ := os.ReadFile(filepath.Join(dir, "men.csv"))
+	lines := strings.SplitAfterN(string(log), "\n", 3)
+	if err := os.WriteFile(filepath.Join(dir, "men.csv"), []byte(lines[0]+lines[1]), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err = OBD(context.Background(), OBDOptions{Dir: dir, Draws: 10, Resamples: 10})
+	var ie *InputError
+	if !errors.As(err, &ie) || ie.Line != 2 || !strings.Contains(err.Error(), "the only row after the header") {
+		t.Fatalf("one row: %v", err)
+	}
+}
+
+// An estimate that is NaN or infinite is an error naming it, never a null in the report.
+func TestOBDReportUndefined(t *testing.T) {
+	iv := Interval{Value: 0.01, CI: [2]Num{0.005, 0.02}}
+	rep := &OBDReport{BehaviorCTR: 0.01, BehaviorCI: iv.CI, PolicyCTR: OffPolicy{IPS: iv, SNIPS: iv, DR: iv}, ESS: 100, TestRows: 300}
+	if err := rep.undefined(); err != nil {
+		t.Fatal(err)
+	}
+	rep.PolicyCTR.SNIPS.Value = Num(math.NaN())
+	rep.PolicyCTR.DR.CI[1] = Num(math.Inf(1))
+	if err := rep.undefined(); err == nil || !strings.Contains(err.Error(), "undefined estimates (NaN or infinite) of SNIPS, DR:") {
+		t.Fatalf("error %v", err)
 	}
 }
 

@@ -359,7 +359,6 @@ func TestTenantIsolation(t *testing.T) {
 		{"PATCH", "/v1/placements/confirmation", `{"max_offers":1}`},
 		{"GET", "/v1/decisions/" + dec.str("decision_id"), ""},
 		{"GET", "/v1/customers/cust_42", ""},
-		{"DELETE", "/v1/customers/cust_42", ""},
 	} {
 		r := e.call(c.method, c.path, e.b.sk, c.body)
 		r.mustError(t, 404, "not_found", "")
@@ -367,6 +366,14 @@ func TestTenantIsolation(t *testing.T) {
 		if strings.ReplaceAll(r.str("error", "message"), offerID, "X") == "" {
 			t.Fatal("empty message")
 		}
+	}
+	// Erasure answers the same for any id (it is owed even without a profile), and b's
+	// erasure of the id erases only what b holds under it.
+	if a, b := e.call("DELETE", "/v1/customers/cust_42", e.b.sk, nil).must(t, 200), e.call("DELETE", "/v1/customers/nobody", e.b.sk, nil).must(t, 200); strings.ReplaceAll(string(a.raw), "cust_42", "X") != strings.ReplaceAll(string(b.raw), "nobody", "X") {
+		t.Fatalf("erasure tells ids apart: %s vs %s", a.raw, b.raw)
+	}
+	if c := e.call("GET", "/v1/customers/cust_42", e.a.sk, nil).must(t, 200); c.get("erased_at") != nil || c.str("attributes", "tier") != "gold" {
+		t.Fatalf("shop b's erasure reached shop a's customer: %s", c.raw)
 	}
 	for _, path := range []string{"/v1/offers", "/v1/placements"} {
 		if l := e.call("GET", path, e.b.sk, nil).must(t, 200); len(l.get("data").([]any)) != 0 {

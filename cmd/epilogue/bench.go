@@ -13,10 +13,11 @@ import (
 func runBench(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
 	usage := "usage: epilogue bench decide|ingest|learn|journeys [flags]   (--help after the name for its flags)"
 	if len(args) == 0 || strings.HasPrefix(args[0], "-") {
-		fmt.Fprintln(stderr, usage)
 		if len(args) > 0 && (args[0] == "-h" || args[0] == "--help") {
+			fmt.Fprintln(stdout, usage)
 			return errHelp
 		}
+		fmt.Fprintln(stderr, usage)
 		return fmt.Errorf("bench needs a benchmark name")
 	}
 	switch args[0] {
@@ -25,7 +26,7 @@ func runBench(ctx context.Context, args []string, env func(string) string, stdou
 	case "ingest":
 		return benchIngest(ctx, args[1:], env, stdout, stderr)
 	case "learn":
-		return benchLearn(ctx, args[1:], stdout, stderr)
+		return benchLearn(ctx, args[1:], env, stdout, stderr)
 	case "decide-server": // started by bench decide: the server under test, in its own process
 		return benchDecideServer(ctx, args[1:], env, stdout, stderr)
 	case "trivial-server": // started by bench decide: the baseline, in its own process

@@ -18,12 +18,12 @@ import (
 // benchLearn measures how many examples the learner takes per second on one core, through the
 // trainer's real path (Model.Update: hashing a moment and an offer, then the posterior update)
 // and on pre-hashed feature vectors (Model.UpdateFeatures alone).
-func benchLearn(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	f := evalFlags("bench learn [--json]", stderr)
-	asJSON := f.Bool("json", false, "print one JSON document")
-	reps := f.Int("repetitions", 5, "measurements; the median is reported")
-	n := f.Int("updates", 200000, "updates per measurement")
-	if err := parseEvalFlags(f, args); err != nil {
+func benchLearn(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
+	f := newFlags("bench learn", "bench learn [flags]", env, stderr)
+	asJSON := f.boolean("json", false, "print one JSON document")
+	reps := f.integer("repetitions", 5, "measurements; the median is reported")
+	n := f.integer("updates", 200000, "updates per measurement")
+	if err := f.parse(args); err != nil {
 		return err
 	}
 	if *reps < 1 || *n < 1000 {

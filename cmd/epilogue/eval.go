@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
-	"flag"
 	"fmt"
 	"io"
 	"os"
@@ -23,11 +22,11 @@ func runEval(ctx context.Context, args []string, env func(string) string, stdout
 	}
 	switch args[0] {
 	case "obd":
-		return evalOBD(ctx, args[1:], stdout, stderr)
+		return evalOBD(ctx, args[1:], env, stdout, stderr)
 	case "log":
-		return evalLog(ctx, args[1:], stdout, stderr)
+		return evalLog(ctx, args[1:], env, stdout, stderr)
 	case "gen":
-		return evalGen(args[1:], stdout, stderr)
+		return evalGen(args[1:], env, stdout, stderr)
 	case "-h", "--help", "help":
 		fmt.Fprintln(stdout, usage)
 		return errHelp
@@ -36,18 +35,19 @@ func runEval(ctx context.Context, args []string, env func(string) string, stdout
 	return fmt.Errorf("eval: unknown evaluation %q", args[0])
 }
 
-func evalOBD(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := evalFlags("eval obd --data DIR [flags]", stderr)
-	var opt eval.OBDOptions
-	fs.StringVar(&opt.Dir, "data", "", "directory holding <campaign>.csv and item_context.csv")
-	asJSON := fs.Bool("json", false, "print one JSON document")
-	fs.Float64Var(&opt.TrainFraction, "train", 0.7, "fraction of the log, in time order, to learn from")
-	fs.IntVar(&opt.Draws, "draws", 1000, "Thompson draws per context for the action probabilities")
-	fs.IntVar(&opt.Resamples, "resamples", 1000, "bootstrap resamples")
-	fs.Uint64Var(&opt.Seed, "seed", 1, "random seed")
-	if err := parseEvalFlags(fs, args); err != nil {
+func evalOBD(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
+	f := newFlags("eval obd", "eval obd --data DIR [flags]", env, stderr)
+	dir := f.str("data", "", "directory holding <campaign>.csv and item_context.csv")
+	asJSON := f.boolean("json", false, "print one JSON document")
+	train := f.Float64("train", 0.7, "fraction of the log, in time order, to learn from")
+	draws := f.integer("draws", 1000, "Thompson draws per context for the action probabilities")
+	resamples := f.integer("resamples", 1000, "bootstrap resamples")
+	seed := f.Uint64("seed", 1, "random seed")
+	f.fromEnv("train", "seed")
+	if err := f.parse(args); err != nil {
 		return err
 	}
+	opt := eval.OBDOptions{Dir: *dir, TrainFraction: *train, Draws: *draws, Resamples: *resamples, Seed: *seed}
 	if opt.Dir == "" {
 		return errors.New("eval obd: --data DIR is required")
 	}
@@ -78,28 +78,28 @@ func evalOBD(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	return w.err
 }
 
-func evalLog(ctx context.Context, args []string, stdout, stderr io.Writer) error {
-	fs := evalFlags("eval log --data FILE.csv --label COL [flags]", stderr)
-	var opt eval.LogOptions
-	var cats, nums string
-	fs.StringVar(&opt.Path, "data", "", "the click log, a CSV file with a header line")
-	fs.StringVar(&opt.Label, "label", "", "the binary label column (0/1)")
-	fs.StringVar(&opt.Time, "time", "", "the time column: rows are stably sorted by it")
-	fs.StringVar(&cats, "categorical", "", "comma-separated categorical feature columns")
-	fs.StringVar(&nums, "numeric", "", "comma-separated numeric feature columns")
-	fs.Float64Var(&opt.TrainFraction, "train", 0.8, "fraction of the rows, in time order, to learn from before the test")
-	fs.IntVar(&opt.Bits, "bits", 20, "log2 of the model's weight slots")
-	asJSON := fs.Bool("json", false, "print one JSON document")
-	if err := parseEvalFlags(fs, args); err != nil {
+func evalLog(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
+	f := newFlags("eval log", "eval log --data FILE.csv --label COL [flags]", env, stderr)
+	path := f.str("data", "", "the click log, a CSV file with a header line")
+	label := f.str("label", "", "the binary label column (0/1)")
+	tcol := f.str("time", "", "the time column: rows are stably sorted by it")
+	cats := f.str("categorical", "", "comma-separated categorical feature columns (default: every column but the label and the time)")
+	nums := f.str("numeric", "", "comma-separated numeric feature columns")
+	train := f.Float64("train", 0.8, "fraction of the rows, in time order, to learn from before the test")
+	bits := f.integer("bits", 20, "log2 of the model's weight slots")
+	asJSON := f.boolean("json", false, "print one JSON document")
+	f.fromEnv("train")
+	if err := f.parse(args); err != nil {
 		return err
 	}
+	opt := eval.LogOptions{Path: *path, Label: *label, Time: *tcol, TrainFraction: *train, Bits: *bits}
 	if opt.Path == "" || opt.Label == "" {
 		return errors.New("eval log: --data FILE and --label COL are required")
 	}
 	if !(opt.TrainFraction > 0 && opt.TrainFraction < 1) || opt.Bits < 10 || opt.Bits > 26 {
 		return errors.New("eval log: --train must be in (0, 1) and --bits between 10 and 26")
 	}
-	opt.Categorical, opt.Numeric = evalList(cats), evalList(nums)
+	opt.Categorical, opt.Numeric = evalList(*cats), evalList(*nums)
 	opt.Progress = stderr
 	rep, err := eval.Backtest(ctx, opt)
 	if err != nil {
@@ -115,9 +115,6 @@ func evalLog(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		w.printf("; hour of day and day of week")
 	}
 	w.printf("\n%d features per row with pairwise crosses\n", rep.Features)
-	if len(rep.Dropped) > 0 {
-		w.printf("left out (values nearly all distinct): %s\n", strings.Join(rep.Dropped, ", "))
-	}
 	order := "file order"
 	if rep.TimeFeatures {
 		order = "time order"
@@ -136,12 +133,13 @@ func evalLog(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	return w.err
 }
 
-func evalGen(args []string, stdout, stderr io.Writer) error {
-	fs := evalFlags("eval gen --rows N [flags]", stderr)
-	rows := fs.Int("rows", 200000, "impressions to generate")
-	seed := fs.Uint64("seed", 1, "random seed")
-	out := fs.String("out", "", "output file (default: standard output)")
-	if err := parseEvalFlags(fs, args); err != nil {
+func evalGen(args []string, env func(string) string, stdout, stderr io.Writer) error {
+	f := newFlags("eval gen", "eval gen --rows N [flags]", env, stderr)
+	rows := f.integer("rows", 200000, "impressions to generate")
+	seed := f.Uint64("seed", 1, "random seed")
+	out := f.str("out", "", "output file (default: standard output)")
+	f.fromEnv("seed")
+	if err := f.parse(args); err != nil {
 		return err
 	}
 	if *rows < 1 {
@@ -149,42 +147,18 @@ func evalGen(args []string, stdout, stderr io.Writer) error {
 	}
 	w := stdout
 	if *out != "" {
-		f, err := os.Create(*out)
+		file, err := os.Create(*out)
 		if err != nil {
 			return err
 		}
-		defer f.Close()
-		w = f
+		defer file.Close()
+		w = file
 		if err := eval.GenerateClickLog(w, *rows, *seed); err != nil {
 			return err
 		}
-		return f.Close()
+		return file.Close()
 	}
 	return eval.GenerateClickLog(w, *rows, *seed)
-}
-
-// evalFlags is a flag set for an offline command; unlike the server's flags, these have no
-// environment fallbacks: an evaluation is run by hand, on files named on the command line.
-func evalFlags(usage string, stderr io.Writer) *flag.FlagSet {
-	fs := flag.NewFlagSet("epilogue", flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: epilogue %s\n\nflags:\n", usage)
-		fs.PrintDefaults()
-	}
-	return fs
-}
-
-// parseEvalFlags parses args; --help ends the command without an error.
-func parseEvalFlags(fs *flag.FlagSet, args []string) error {
-	err := fs.Parse(args)
-	if errors.Is(err, flag.ErrHelp) {
-		return errHelp
-	}
-	if err == nil && fs.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q", fs.Arg(0))
-	}
-	return err
 }
 
 func evalList(s string) []string {

@@ -14,16 +14,20 @@ type flags struct {
 	*flag.FlagSet
 	env    func(string) string
 	envErr error // a malformed environment variable, reported by parse
+	stderr io.Writer
+	// out holds what the flag package prints, until parse knows where it belongs: asked-for
+	// help on stdout, a mistake and the help on stderr.
+	out strings.Builder
 }
 
 func newFlags(name, usage string, env func(string) string, stderr io.Writer) *flags {
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(stderr)
-	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: epilogue %s\n\nflags (each also read from the environment variable shown):\n", usage)
-		fs.PrintDefaults()
+	f := &flags{FlagSet: flag.NewFlagSet(name, flag.ContinueOnError), env: env, stderr: stderr}
+	f.SetOutput(&f.out)
+	f.Usage = func() {
+		fmt.Fprintf(&f.out, "usage: epilogue %s\n\nflags (each also read from the environment variable shown):\n", usage)
+		f.PrintDefaults()
 	}
-	return &flags{FlagSet: fs, env: env}
+	return f
 }
 
 func envName(flagName string) string {
@@ -38,16 +42,25 @@ func (f *flags) str(name, def, help string) *string {
 	return f.String(name, def, help+" ($"+envName(name)+")")
 }
 
-// integer declares an int flag with an environment fallback; a malformed variable is an error
-// at parse time, not silently the default.
+// integer declares an int flag with an environment fallback.
 func (f *flags) integer(name string, def int, help string) *int {
-	p := f.Int(name, def, help+" ($"+envName(name)+")")
-	if v := f.env(envName(name)); v != "" {
-		if err := f.Set(name, v); err != nil {
-			f.envErr = fmt.Errorf("$%s: %q is not a whole number", envName(name), v)
+	p := f.Int(name, def, help)
+	f.fromEnv(name)
+	return p
+}
+
+// fromEnv gives flags already declared, of any type, their environment fallback; a malformed
+// variable is an error at parse time, not silently the default.
+func (f *flags) fromEnv(names ...string) {
+	for _, name := range names {
+		fl := f.Lookup(name)
+		fl.Usage += " ($" + envName(name) + ")"
+		if v := f.env(envName(name)); v != "" && f.envErr == nil {
+			if err := f.Set(name, v); err != nil {
+				f.envErr = fmt.Errorf("$%s: invalid value %q for --%s", envName(name), v, name)
+			}
 		}
 	}
-	return p
 }
 
 // boolean declares a bool flag with an environment fallback ("1", "true").
@@ -58,23 +71,29 @@ func (f *flags) boolean(name string, def bool, help string) *bool {
 	return f.Bool(name, def, help+" ($"+envName(name)+")")
 }
 
-// parse parses args; --help is not an error.
+// parse parses args; --help is not an error but a helpText, which run prints.
 func (f *flags) parse(args []string) error {
 	if f.envErr != nil {
 		return f.envErr
 	}
 	err := f.Parse(args)
 	if err == flag.ErrHelp {
-		return errHelp
+		return helpText(f.out.String())
 	}
+	io.WriteString(f.stderr, f.out.String())
 	if err == nil && f.NArg() > 0 {
 		return fmt.Errorf("unexpected argument %q (flags go before nothing else; see --help)", f.Arg(0))
 	}
 	return err
 }
 
-// errHelp ends a command after it printed its help.
+// errHelp ends a command after it printed its help (on stdout).
 var errHelp = fmt.Errorf("help requested")
+
+// helpText ends a command whose help was asked for: run prints it on stdout and succeeds.
+type helpText string
+
+func (h helpText) Error() string { return "help requested" }
 
 // logging holds the flags that shape logs.
 type logging struct {

@@ -22,10 +22,11 @@ import (
 func runJourneys(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
 	usage := "usage: epilogue journeys load DIR --shop ID [--db URL] [--json]"
 	if len(args) == 0 || args[0] != "load" {
-		fmt.Fprintln(stderr, usage)
 		if len(args) == 0 || strings.HasPrefix(args[0], "-h") || args[0] == "--help" {
+			fmt.Fprintln(stdout, usage)
 			return errHelp
 		}
+		fmt.Fprintln(stderr, usage)
 		return fmt.Errorf("unknown journeys command %q", args[0])
 	}
 	f := newFlags("journeys load", "journeys load DIR --shop ID [flags]", env, stderr)

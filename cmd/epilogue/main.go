@@ -4,6 +4,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -49,6 +50,11 @@ func run(ctx context.Context, args []string, env func(string) string, stdout, st
 	for _, c := range commands() {
 		if c.name == args[0] {
 			err := c.run(ctx, args[1:], env, stdout, stderr)
+			var help helpText
+			if errors.As(err, &help) {
+				_, err = io.WriteString(stdout, string(help))
+				return err
+			}
 			if err == errHelp {
 				return nil
 			}

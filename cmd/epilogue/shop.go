@@ -14,10 +14,12 @@ import (
 
 func runShop(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
 	if len(args) == 0 || args[0] != "create" {
-		fmt.Fprintln(stderr, "usage: epilogue shop create --name NAME [--db URL] [--currency USD] [--timezone UTC] [--json]")
+		usage := "usage: epilogue shop create --name NAME [--db URL] [--currency USD] [--timezone UTC] [--json]"
 		if len(args) == 0 || strings.HasPrefix(args[0], "-h") || args[0] == "--help" {
+			fmt.Fprintln(stdout, usage)
 			return errHelp
 		}
+		fmt.Fprintln(stderr, usage)
 		return fmt.Errorf("unknown shop command %q", args[0])
 	}
 	f := newFlags("shop create", "shop create --name NAME [flags]", env, stderr)
@@ -67,13 +69,14 @@ func createShop(ctx context.Context, s *store.DB, name string, st epilogue.Setti
 func runKey(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
 	usage := "usage: epilogue key create --shop ID [--kind secret|publishable] [--db URL] [--json]\n       epilogue key revoke --shop ID --id KEY_ID [--db URL]\n       epilogue key list --shop ID [--db URL] [--json]"
 	if len(args) == 0 || (args[0] != "create" && args[0] != "revoke" && args[0] != "list") {
-		fmt.Fprintln(stderr, usage)
 		if len(args) == 0 || strings.HasPrefix(args[0], "-h") || args[0] == "--help" {
+			fmt.Fprintln(stdout, usage)
 			return errHelp
 		}
+		fmt.Fprintln(stderr, usage)
 		return fmt.Errorf("unknown key command %q", args[0])
 	}
-	f := newFlags("key "+args[0], usage, env, stderr)
+	f := newFlags("key "+args[0], strings.TrimPrefix(usage, "usage: epilogue "), env, stderr) // newFlags writes the prefix
 	db := f.str("db", defaultDB, "database URL")
 	shopID := f.String("shop", "", "the shop's id (required)")
 	kind := f.String("kind", epilogue.KeySecret, "create: secret or publishable")

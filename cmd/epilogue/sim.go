@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"sync"
@@ -26,15 +27,16 @@ type simSummary struct {
 
 func runSim(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
 	f := newFlags("sim", "sim [--decisions N] [--policy model|prior|random|oracle|all] [--seed N] [--plot out.svg] [--log out.csv] [--json]", env, stderr)
-	decisions := f.Int("decisions", 50000, "decisions to simulate")
-	policy := f.String("policy", "model", "policy: model, prior, random, oracle, or all (runs the four and compares them)")
+	decisions := f.integer("decisions", 50000, "decisions to simulate")
+	policy := f.str("policy", "model", "policy: model, prior, random, oracle, or all (runs the four and compares them)")
 	seed := f.Uint64("seed", 1, "random seed: the same seed gives the same customers, truths and traffic for every policy")
-	offers := f.Int("offers", 40, "offers in the simulated shop")
-	customers := f.Int("customers", 4000, "distinct customers")
-	publish := f.Int("publish-every", 250, "decisions between model snapshots reaching the engine")
-	plot := f.String("plot", "", "draw CTR, conversion rate, revenue per transaction and regret over time into this SVG file")
-	logPath := f.String("log", "", "write the impression log as a click log (CSV, label column click, time column time) for eval log")
-	asJSON := f.Bool("json", false, "print JSON: one object, or an array with --policy all")
+	f.fromEnv("seed")
+	offers := f.integer("offers", 40, "offers in the simulated shop")
+	customers := f.integer("customers", 4000, "distinct customers")
+	publish := f.integer("publish-every", 250, "decisions between model snapshots reaching the engine")
+	plot := f.str("plot", "", "draw CTR, conversion rate, revenue per transaction and regret over time into this SVG file")
+	logPath := f.str("log", "", "write the impression log as a click log (CSV, label column click, time column time) for eval log")
+	asJSON := f.boolean("json", false, "print JSON: one object, or an array with --policy all")
 	if err := f.parse(args); err != nil {
 		return err
 	}
@@ -58,22 +60,25 @@ func runSim(ctx context.Context, args []string, env func(string) string, stdout,
 		return fmt.Errorf("sim: --policy must be one of %s or all, not %q", strings.Join(sim.Policies, ", "), *policy)
 	}
 	cfg := sim.Config{Decisions: *decisions, Seed: *seed, Offers: *offers, Customers: *customers, PublishEvery: *publish}
-	var logFile *os.File
-	if *logPath != "" {
-		var err error
-		if logFile, err = os.Create(*logPath); err != nil {
-			return fmt.Errorf("sim: --log: %w", err)
+	// Both outputs are opened before the run, so a bad path fails at once, and each replaces
+	// its file only once everything succeeded: a failed run leaves an earlier one as it was.
+	var logFile, plotFile *output
+	for _, o := range []struct {
+		flag, path string
+		to         **output
+	}{{"--log", *logPath, &logFile}, {"--plot", *plot, &plotFile}} {
+		if o.path == "" {
+			continue
 		}
-		defer logFile.Close()
-		cfg.Log = logFile
+		out, err := createOutput(o.path)
+		if err != nil {
+			return fmt.Errorf("sim: %s: %w", o.flag, err)
+		}
+		defer out.discard()
+		*o.to = out
 	}
-	var plotFile *os.File
-	if *plot != "" { // opened first, so a bad path fails before the run, not after
-		var err error
-		if plotFile, err = os.Create(*plot); err != nil {
-			return fmt.Errorf("sim: --plot: %w", err)
-		}
-		defer plotFile.Close()
+	if logFile != nil {
+		cfg.Log = logFile
 	}
 	results := make([]*sim.Result, len(policies))
 	errs := make([]error, len(policies))
@@ -89,17 +94,17 @@ func runSim(ctx context.Context, args []string, env func(string) string, stdout,
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("sim: %w", err)
 	}
-	if logFile != nil {
-		if err := logFile.Close(); err != nil {
-			return fmt.Errorf("sim: --log: %w", err)
-		}
-	}
 	if plotFile != nil {
 		if err := sim.Plot(plotFile, results); err != nil {
 			return fmt.Errorf("sim: --plot: %w", err)
 		}
-		if err := plotFile.Close(); err != nil {
-			return fmt.Errorf("sim: --plot: %w", err)
+	}
+	for _, o := range []struct {
+		flag string
+		out  *output
+	}{{"--log", logFile}, {"--plot", plotFile}} {
+		if err := o.out.commit(); err != nil {
+			return fmt.Errorf("sim: %s: %w", o.flag, err)
 		}
 	}
 	if *asJSON {
@@ -145,5 +150,77 @@ func printSim(w io.Writer, cfg sim.Config, results []*sim.Result) {
 			fmt.Fprintf(w, "trainer: %d engage examples (%d positive), %d convert examples (%d positive), %d late events, %d pending\n",
 				s.Engage, s.EngagePositive, s.Convert, s.ConvertPositive, s.Late, s.Pending)
 		}
+	}
+}
+
+// output is a file written whole or not at all: it is written to a temporary file beside
+// path, which commit renames over path.
+type output struct {
+	*os.File
+	path string // "" when written in place (a device such as /dev/stdout: nothing to lose)
+	done bool
+}
+
+func createOutput(path string) (*output, error) {
+	mode := os.FileMode(0o644) // what os.Create gives under the usual umask
+	if fi, err := os.Stat(path); err == nil {
+		if !fi.Mode().IsRegular() {
+			f, err := os.OpenFile(path, os.O_WRONLY, 0)
+			if err != nil {
+				return nil, err
+			}
+			return &output{File: f}, nil
+		}
+		mode = fi.Mode().Perm() // a replaced file keeps its permissions
+	}
+	if p, err := filepath.EvalSymlinks(path); err == nil {
+		path = p // replace the file a link points to, not the link
+	}
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.tmp")
+	if pe := (*os.PathError)(nil); errors.As(err, &pe) {
+		return nil, &os.PathError{Op: "create", Path: path, Err: pe.Err} // name the file asked for
+	}
+	if err != nil {
+		return nil, err
+	}
+	if err := f.Chmod(mode); err != nil { // CreateTemp's file is private
+		f.Close()
+		os.Remove(f.Name())
+		return nil, err
+	}
+	return &output{File: f, path: path}, nil
+}
+
+// commit closes the file and puts it in place; a nil output has nothing to commit.
+func (o *output) commit() error {
+	if o == nil {
+		return nil
+	}
+	o.done = true
+	if err := o.Close(); err != nil {
+		o.remove()
+		return err
+	}
+	if o.path == "" {
+		return nil
+	}
+	if err := os.Rename(o.Name(), o.path); err != nil {
+		o.remove()
+		return err
+	}
+	return nil
+}
+
+// discard closes and removes a file that was not committed.
+func (o *output) discard() {
+	if !o.done {
+		o.Close()
+		o.remove()
+	}
+}
+
+func (o *output) remove() {
+	if o.path != "" {
+		os.Remove(o.Name())
 	}
 }
