@@ -87,14 +87,6 @@ func (s *Settings) Validate() error {
 	if len(s.ShopifyWebhookSecret) > 256 || len(s.EasypostWebhookSecret) > 256 {
 		return Invalid("shopify_webhook_secret", "webhook secrets are at most 256 characters")
 	}
-	// Zero is what settings stored before these thresholds existed read back as: it takes the
-	// default, so such a shop can still change its other settings.
-	if s.StallFulfillmentHours == 0 {
-		s.StallFulfillmentHours = DefaultStallFulfillmentHours
-	}
-	if s.StallTransitHours == 0 {
-		s.StallTransitHours = DefaultStallTransitHours
-	}
 	if s.StallFulfillmentHours < 1 || s.StallFulfillmentHours > 8760 {
 		return Invalid("stall_fulfillment_hours", "must be between 1 and 8760 hours")
 	}

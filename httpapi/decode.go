@@ -82,6 +82,20 @@ func decode(w http.ResponseWriter, r *http.Request, v any, strict bool) error {
 	return unmarshal(b, v, strict)
 }
 
+// decodePatch reads a partial update over v, the resource as it is: like decode (strict), and
+// a null that would leave a field unchanged is refused.
+func decodePatch(w http.ResponseWriter, r *http.Request, v any) error {
+	b, err := readBody(w, r)
+	if err != nil {
+		return err
+	}
+	return unmarshalPatch(b, v)
+}
+
+func unmarshalPatch(b []byte, v any) error {
+	return jsondecode.Decode(b, v, jsondecode.Options{Strict: true, Patch: true, UseNumber: true, What: "request body"})
+}
+
 // unmarshal decodes one JSON value and turns every decoding error into an invalid_request
 // naming the field at fault.
 func unmarshal(b []byte, v any, strict bool) error {

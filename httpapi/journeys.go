@@ -95,7 +95,7 @@ func (s *Server) updateJourney(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	j, err := s.journeys.UpdateJourney(r.Context(), shopID(r), r.PathValue("id"), func(j *journey.Journey) error {
-		return unmarshal(body, j, true)
+		return unmarshalPatch(body, j)
 	})
 	if err != nil {
 		s.fail(w, r, err)
@@ -120,7 +120,7 @@ func (s *Server) updateMessaging(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	v, err := s.journeys.UpdateSettings(r.Context(), shopID(r), func(st *journey.Settings) error {
-		return unmarshal(body, st, true)
+		return unmarshalPatch(body, st)
 	})
 	if err != nil {
 		s.fail(w, r, err)

@@ -109,7 +109,7 @@ func (s *Server) updateOffer(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id, created := o.ID, o.CreatedAt
-	if err := decode(w, r, o, true); err != nil {
+	if err := decodePatch(w, r, o); err != nil {
 		s.fail(w, r, err)
 		return
 	}

@@ -60,7 +60,7 @@ func (s *Server) updatePlacement(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	id, created := p.ID, p.CreatedAt
-	if err := decode(w, r, p, true); err != nil {
+	if err := decodePatch(w, r, p); err != nil {
 		s.fail(w, r, err)
 		return
 	}

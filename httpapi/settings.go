@@ -37,7 +37,7 @@ func (s *Server) updateSettings(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	st := shop.Settings
-	if err := decode(w, r, &st, true); err != nil {
+	if err := decodePatch(w, r, &st); err != nil {
 		s.fail(w, r, err)
 		return
 	}

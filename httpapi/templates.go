@@ -80,7 +80,7 @@ func (s *Server) updateBrand(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	b, err := s.journeys.UpdateBrand(r.Context(), shopID(r), func(b *notify.Brand) error {
-		return unmarshal(body, b, true)
+		return unmarshalPatch(body, b)
 	})
 	if err != nil {
 		s.fail(w, r, err)

@@ -131,6 +131,9 @@ func scanShop(r scanner) (*epilogue.Shop, error) {
 		return nil, err
 	}
 	s.CreatedAt = fromMicros(created)
+	// Decoded over the defaults: a setting added after the row was written reads as its
+	// default, not as zero.
+	s.Settings = epilogue.DefaultSettings()
 	if err := unmarshal("settings", data, &s.Settings); err != nil {
 		return nil, &badRecord{s.ID, err}
 	}

@@ -203,3 +203,20 @@ func TestUpdateSettingsAndConfigVersions(t *testing.T) {
 		equal(t, "versions after failed writes", after, before)
 	})
 }
+
+// Settings written before a setting existed read back with its default, and a stored zero
+// stays zero.
+func TestSettingsWrittenBeforeASettingExisted(t *testing.T) {
+	each(t, func(t *testing.T, db *store.DB) {
+		newShop(t, db, "a")
+		must(t, db.ExecArgs(ctx, `UPDATE shops SET data = ? WHERE id = 'a'`,
+			`{"holdout_share":0,"dismissal_period":"720h","allowed_origins":[],"currency":"EUR","timezone":"UTC"}`))
+		got, err := db.Shop(ctx, "a")
+		must(t, err)
+		s := got.Settings
+		if s.StallTransitHours != epilogue.DefaultStallTransitHours || s.StallFulfillmentHours != epilogue.DefaultStallFulfillmentHours || s.HoldoutShare != 0 || s.Currency != "EUR" {
+			t.Fatalf("legacy settings read as %+v", s)
+		}
+		must(t, s.Validate())
+	})
+}

@@ -62,6 +62,19 @@ func TestOffersAndPlacementsCRUD(t *testing.T) {
 	}
 	e.call("PATCH", "/v1/offers/"+id, e.a.sk, `{"id":"off_other"}`).mustError(t, 400, "invalid_request", "id")
 	e.call("PATCH", "/v1/offers/"+id, e.a.sk, `{"payout":{"amount":"-1.00"}}`).mustError(t, 400, "invalid_request", "payout.amount")
+	// A null that would change nothing is refused; where a field can be empty, null empties it.
+	e.call("PATCH", "/v1/offers/"+id, e.a.sk, `{"title":null}`).mustError(t, 400, "invalid_request", "title")
+	e.call("PATCH", "/v1/offers/"+id, e.a.sk, `{"payout":{"amount":null}}`).mustError(t, 400, "invalid_request", "payout.amount")
+	if p := e.call("PATCH", "/v1/offers/"+id, e.a.sk, `{"targeting":{"countries":null},"schedule":{"end":null}}`).must(t, 200); len(p.get("targeting", "countries").([]any)) != 0 || p.get("schedule", "end") != nil || p.str("title") != got.str("title") {
+		t.Fatalf("patch with nulls: %s", p.raw)
+	}
+	e.call("PATCH", "/v1/settings", e.a.sk, `{"holdout_share":null}`).mustError(t, 400, "invalid_request", "holdout_share")
+	if r := e.call("PATCH", "/v1/settings", e.a.sk, `{"holdout_share":1e400}`); !strings.Contains(r.str("error", "message"), "out of range") {
+		t.Fatalf("1e400: %s", r.raw)
+	}
+	if r := e.call("PATCH", "/v1/settings", e.a.sk, `{"stall_transit_hours":1.5}`); !strings.Contains(r.str("error", "message"), "whole number") {
+		t.Fatalf("1.5 hours: %s", r.raw)
+	}
 	// Paging and filters.
 	for i := 0; i < 5; i++ {
 		e.call("POST", "/v1/offers", e.a.sk, strings.Replace(issueOffer, "Specialty", fmt.Sprint("Beans ", i), 1)).must(t, 201)

@@ -369,9 +369,11 @@ func TestStallSettings(t *testing.T) {
 	if s.get("stall_fulfillment_hours") != float64(48) || s.get("stall_transit_hours") != float64(72) {
 		t.Fatalf("defaults: %s", s.raw)
 	}
-	if s := e.call("PATCH", "/v1/settings", e.a.sk, `{"stall_fulfillment_hours":12,"stall_transit_hours":0}`).must(t, 200); s.get("stall_fulfillment_hours") != float64(12) || s.get("stall_transit_hours") != float64(72) {
+	if s := e.call("PATCH", "/v1/settings", e.a.sk, `{"stall_fulfillment_hours":12}`).must(t, 200); s.get("stall_fulfillment_hours") != float64(12) || s.get("stall_transit_hours") != float64(72) {
 		t.Fatalf("patched: %s", s.raw)
 	}
+	// An explicit 0 is refused, not silently taken as the default.
+	e.call("PATCH", "/v1/settings", e.a.sk, `{"stall_transit_hours":0}`).mustError(t, 400, "invalid_request", "stall_transit_hours")
 	e.call("PATCH", "/v1/settings", e.a.sk, `{"stall_transit_hours":-1}`).mustError(t, 400, "invalid_request", "stall_transit_hours")
 	e.call("PATCH", "/v1/settings", e.a.sk, `{"stall_fulfillment_hours":100000}`).mustError(t, 400, "invalid_request", "stall_fulfillment_hours")
 	e.call("PATCH", "/v1/settings", e.a.sk, `{"stall_fulfillment_hours":"2 days"}`).mustError(t, 400, "invalid_request", "stall_fulfillment_hours")

@@ -20,6 +20,7 @@ import (
 // Options tune Decode.
 type Options struct {
 	Strict    bool   // refuse unknown fields (configuration, where a typo would do nothing)
+	Patch     bool   // v holds a resource being updated: refuse a null its field would ignore
 	UseNumber bool   // numbers in interface values stay json.Number
 	What      string // what the bytes are, for messages ("request body", "webhook body")
 }
@@ -30,7 +31,7 @@ func Decode(b []byte, v any, o Options) error {
 		o.What = "body"
 	}
 	var err error
-	if o.UseNumber || o.Strict {
+	if o.UseNumber || o.Strict || o.Patch {
 		dec := json.NewDecoder(bytes.NewReader(b))
 		if o.UseNumber {
 			dec.UseNumber()
@@ -41,6 +42,9 @@ func Decode(b []byte, v any, o Options) error {
 		if err = dec.Decode(v); err == nil {
 			if _, extra := dec.Token(); extra != io.EOF {
 				return epilogue.Errorf(epilogue.EInvalid, "%s must hold exactly one JSON value", o.What)
+			}
+			if o.Patch {
+				return ignoredNull(b, v)
 			}
 			return nil
 		}
@@ -69,6 +73,17 @@ func Decode(b []byte, v any, o Options) error {
 		}
 		if field == "" {
 			return epilogue.Errorf(epilogue.EInvalid, "%s must be a JSON object", o.What)
+		}
+		if num, ok := strings.CutPrefix(te.Value, "number "); ok {
+			switch te.Type.Kind() {
+			case reflect.Float64, reflect.Float32:
+				return epilogue.Invalid(field, "%s is out of range", epilogue.Clip(num))
+			case reflect.Int, reflect.Int64, reflect.Int32, reflect.Int16, reflect.Int8, reflect.Uint, reflect.Uint64, reflect.Uint32, reflect.Uint16, reflect.Uint8:
+				if strings.ContainsAny(num, ".eE") {
+					return epilogue.Invalid(field, "must be a whole number, not %s", epilogue.Clip(num))
+				}
+				return epilogue.Invalid(field, "%s is out of range", epilogue.Clip(num))
+			}
 		}
 		return epilogue.Invalid(field, "must be %s, not %s", typeName(te.Type), te.Value)
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
@@ -195,6 +210,68 @@ func unknownAt(v any, t reflect.Type, name string) (string, bool) {
 }
 
 var unmarshaler = reflect.TypeFor[json.Unmarshaler]()
+
+// ignoredNull refuses a null that decoding skipped: encoding/json leaves a string, number,
+// bool or struct field as it was when it meets null, so a PATCH with {"title":null} changed
+// nothing and said so to no one (into a new value, such a null reads as the zero value, which
+// is what a client sending it means, so only updates check). A null where the field can hold nothing (a pointer, list,
+// map) clears it, as the client meant.
+func ignoredNull(b []byte, v any) error {
+	var root any
+	if json.Unmarshal(b, &root) != nil {
+		return nil
+	}
+	if p, ok := nullAt(root, reflect.TypeOf(v)); ok {
+		return epilogue.Invalid(strings.TrimPrefix(p, "."), "must not be null: leave the field out to keep it as it is")
+	}
+	return nil
+}
+
+func nullAt(v any, t reflect.Type) (string, bool) {
+	for t.Kind() == reflect.Pointer {
+		if v == nil {
+			return "", false
+		}
+		t = t.Elem()
+	}
+	if v == nil {
+		switch t.Kind() {
+		case reflect.Slice, reflect.Map, reflect.Interface:
+			return "", false
+		}
+		return "", true
+	}
+	if reflect.PointerTo(t).Implements(unmarshaler) {
+		return "", false // it reads its own JSON, nulls inside included
+	}
+	switch t.Kind() {
+	case reflect.Slice, reflect.Array:
+		arr, _ := v.([]any)
+		for i, el := range arr {
+			if p, ok := nullAt(el, t.Elem()); ok {
+				return "[" + strconv.Itoa(i) + "]" + p, true
+			}
+		}
+	case reflect.Map:
+		obj, _ := v.(map[string]any)
+		for _, k := range sortedKeys(obj) {
+			if p, ok := nullAt(obj[k], t.Elem()); ok {
+				return "." + k + p, true
+			}
+		}
+	case reflect.Struct:
+		obj, _ := v.(map[string]any)
+		fields := jsonFields(t, nil)
+		for _, k := range sortedKeys(obj) {
+			if ft, ok := fieldType(fields, k); ok {
+				if p, ok := nullAt(obj[k], ft); ok {
+					return "." + k + p, true
+				}
+			}
+		}
+	}
+	return "", false
+}
 
 // declared is the type of the field at the dotted path parts of t, looking through pointers,
 // slices and arrays on the way; an empty struct type when the path leads nowhere.
