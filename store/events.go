@@ -12,22 +12,38 @@ const eventColumns = 13
 
 // InsertEvents stores a batch of events in one transaction. inserted[i] is false when events[i]
 // was a duplicate: stored already, or repeated earlier in the batch. Either way nothing changes.
+//
+// An event with Spend charges its offer's budget only if no event of the same decision, offer
+// and type has (the charges table's key decides, across replicas and restarts); otherwise it is
+// stored with no spend, and once the batch is committed its Spend reads 0 too, so that what the
+// caller applies matches what was stored.
 func (db *DB) InsertEvents(ctx context.Context, es []*epilogue.Event) ([]bool, error) {
 	inserted := make([]bool, len(es))
 	if len(es) == 0 {
 		return inserted, nil
 	}
+	var uncharged []bool // [i]: events[i]'s charge was taken before (nil: none was)
 	err := db.tx(ctx, func(tx *sql.Tx) error {
 		if err := db.lockLog(ctx, tx, "events"); err != nil {
 			return err
+		}
+		var err error
+		if uncharged, err = db.takeCharges(ctx, tx, es); err != nil {
+			return err
+		}
+		spend := func(i int) int64 {
+			if uncharged != nil && uncharged[i] {
+				return 0
+			}
+			return int64(es[i].Spend)
 		}
 		args := make([]any, 0, chunkRows(len(es))*eventColumns)
 		for start := 0; start < len(es); {
 			chunk := es[start : start+chunkRows(len(es)-start)]
 			args = args[:0]
-			for _, e := range chunk {
+			for j, e := range chunk {
 				args = append(args, e.ShopID, e.ID, e.Type, e.DecisionID, e.OfferID, e.PlacementID, e.CustomerKey, e.Arm,
-					micros(e.Time), int64(e.Value), e.Currency, micros(e.ReceivedAt), int64(e.Spend))
+					micros(e.Time), int64(e.Value), e.Currency, micros(e.ReceivedAt), spend(start+j))
 			}
 			rows, err := tx.QueryContext(ctx, db.q.rows("InsertEvents", len(chunk)), args...)
 			if err != nil {
@@ -64,10 +80,70 @@ func (db *DB) InsertEvents(ctx context.Context, es []*epilogue.Event) ([]bool, e
 	if err != nil {
 		return nil, err
 	}
+	for i, taken := range uncharged {
+		if taken {
+			es[i].Spend = 0 // only now: a failed transaction, retried, must charge again
+		}
+	}
 	return inserted, nil
 }
 
 type eventKey struct{ shop, id string }
+
+type chargeKey struct{ shop, decision, offer, typ string }
+
+const chargeColumns = 4
+
+// takeCharges records the charges of the batch's events that have Spend and marks those whose
+// charge an earlier event (stored, or earlier in the batch) holds.
+func (db *DB) takeCharges(ctx context.Context, tx *sql.Tx, es []*epilogue.Event) ([]bool, error) {
+	var charging []int
+	for i, e := range es {
+		if e.Spend > 0 {
+			charging = append(charging, i)
+		}
+	}
+	if len(charging) == 0 {
+		return nil, nil
+	}
+	fresh := map[chargeKey]bool{}
+	args := make([]any, 0, chunkRows(len(charging))*chargeColumns)
+	for start := 0; start < len(charging); {
+		chunk := charging[start : start+chunkRows(len(charging)-start)]
+		args = args[:0]
+		for _, i := range chunk {
+			e := es[i]
+			args = append(args, e.ShopID, e.DecisionID, e.OfferID, e.Type)
+		}
+		rows, err := tx.QueryContext(ctx, db.q.rows("InsertCharges", len(chunk)), args...)
+		if err != nil {
+			return nil, wrap("InsertCharges", err)
+		}
+		for rows.Next() {
+			var k chargeKey
+			if err := rows.Scan(&k.shop, &k.decision, &k.offer, &k.typ); err != nil {
+				rows.Close()
+				return nil, wrap("InsertCharges", err)
+			}
+			fresh[k] = true
+		}
+		if err := rows.Close(); err != nil {
+			return nil, wrap("InsertCharges", err)
+		}
+		if err := rows.Err(); err != nil {
+			return nil, wrap("InsertCharges", err)
+		}
+		start += len(chunk)
+	}
+	taken := make([]bool, len(es))
+	for _, i := range charging {
+		e := es[i]
+		k := chargeKey{e.ShopID, e.DecisionID, e.OfferID, e.Type}
+		taken[i] = !fresh[k]
+		delete(fresh, k) // the first event of the key charges, the rest do not
+	}
+	return taken, nil
+}
 
 // EventsAfter returns up to limit (default 1000) events of every shop stored after seq afterSeq, in insert
 // order, and the seq of the last one (afterSeq when there are none).

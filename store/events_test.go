@@ -12,7 +12,7 @@ import (
 
 func event(shopID, id, offerID, customerKey string, at time.Time, spend epilogue.Amount) *epilogue.Event {
 	return &epilogue.Event{
-		ID: id, ShopID: shopID, Type: epilogue.EventConversion, DecisionID: "dec_1", OfferID: offerID,
+		ID: id, ShopID: shopID, Type: epilogue.EventConversion, DecisionID: "dec_" + id, OfferID: offerID,
 		PlacementID: "thank-you", CustomerKey: customerKey, Arm: epilogue.ArmPolicy, Time: at,
 		Value: 19_990_000, Currency: "EUR", ReceivedAt: at.Add(time.Second), Spend: spend,
 	}

@@ -21,3 +21,10 @@ GROUP BY offer_id;
 
 -- name: PseudonymiseEvents
 UPDATE events SET customer_key = ? WHERE shop_id = ? AND customer_key IN (?, ?) AND customer_key <> '';
+
+-- name: InsertCharges
+-- The tuple is repeated once per charging event of a batch; RETURNING names the charges that
+-- were new (a key repeated within the statement is inserted once).
+INSERT INTO charges (shop_id, decision_id, offer_id, type) VALUES (?, ?, ?, ?)
+ON CONFLICT DO NOTHING
+RETURNING shop_id, decision_id, offer_id, type;
