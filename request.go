@@ -38,13 +38,54 @@ var flatFields = map[string]func(r *DecisionRequest, v string) error{
 		return nil
 	},
 	"cartitems": func(r *DecisionRequest, v string) error {
-		var items []CartItem
-		if err := json.Unmarshal([]byte(v), &items); err != nil {
-			return Invalid("cartitems", "must be a JSON array of cart items: %s", jsonMessage(err))
-		}
+		items, err := flatCart(v)
 		r.Cart = items
-		return nil
+		return err
 	},
+}
+
+// flatCart reads the flat form's cart: a JSON array of items whose price, like the flat
+// amount, may be a number or a string (integrations send both; a number is read as written,
+// not through a float), and whose quantity may be a number or a numeric string. Other keys
+// of an item (names, brands) are ignored, as for the structured form.
+func flatCart(v string) ([]CartItem, error) {
+	dec := json.NewDecoder(strings.NewReader(v))
+	dec.UseNumber()
+	var raw []map[string]any
+	if err := dec.Decode(&raw); err != nil {
+		return nil, Invalid("cartitems", "must be a JSON array of cart items: %s", jsonMessage(err))
+	}
+	items := make([]CartItem, len(raw))
+	for i, m := range raw {
+		at := func(k string) string { return "cartitems[" + strconv.Itoa(i) + "]." + k }
+		for k, x := range m {
+			s, ok := scalar(x)
+			if !ok {
+				return nil, Invalid(at(strings.ToLower(k)), "must be a string or number")
+			}
+			switch strings.ToLower(k) {
+			case "sku":
+				items[i].SKU = s
+			case "product_id":
+				items[i].ProductID = s
+			case "category":
+				items[i].Category = s
+			case "price":
+				a, err := ParseAmount(s)
+				if err != nil {
+					return nil, Invalid(at("price"), "%s", err.(*Error).Message)
+				}
+				items[i].Price = a
+			case "quantity":
+				q, err := strconv.Atoi(s)
+				if err != nil {
+					return nil, Invalid(at("quantity"), "must be a whole number, not %q", Clip(s))
+				}
+				items[i].Quantity = q
+			}
+		}
+	}
+	return items, nil
 }
 
 // piiFlat are flat attributes that identify a person and are neither needed to decide nor

@@ -27,6 +27,17 @@ func TestFlatAndStructuredFormsAgree(t *testing.T) {
 		b, _ := json.Marshal(flat)
 		t.Fatalf("forms differ:\n%s\n%s", a, b)
 	}
+	// Integrations send money as numbers too, in the amount and in cart items (as a JSON
+	// string or an array), with extra item keys: the same request.
+	for _, cart := range []string{`"[{\"sku\":\"X1\",\"name\":\"Machine\",\"category\":\"coffee machines\",\"price\":499.00,\"quantity\":\"1\"}]"`,
+		`[{"sku":"X1","category":"coffee machines","price":499,"quantity":1}]`} {
+		numeric := decodeRequest(t, `{"placement":"confirmation","attributes":{"email":"ana@example.com","confirmationref":"1001","amount":499.0,"currency":"USD","country":"US","device":"mobile","loyalty_tier":"gold","cartitems":`+cart+`}}`)
+		if !reflect.DeepEqual(structured, numeric) {
+			a, _ := json.Marshal(structured)
+			b, _ := json.Marshal(numeric)
+			t.Fatalf("numeric flat form differs:\n%s\n%s", a, b)
+		}
+	}
 	if flat.Customer.Email != "" || flat.Customer.EmailSHA256 != EmailSHA256("ana@example.com") {
 		t.Fatalf("email not hashed and dropped: %+v", flat.Customer)
 	}
@@ -38,16 +49,20 @@ func TestFlatAndStructuredFormsAgree(t *testing.T) {
 func TestNormalizeNamesTheField(t *testing.T) {
 	for js, field := range map[string]string{
 		`{}`: "placement",
-		`{"placement":"p","customer":{"email":"nope"}}`:                    "customer.email",
-		`{"placement":"p","customer":{"email_sha256":"abc"}}`:              "customer.email_sha256",
-		`{"placement":"p","transaction":{"currency":"usd"}}`:               "transaction.currency",
-		`{"placement":"p","context":{"country":"USA"}}`:                    "context.country",
-		`{"placement":"p","context":{"device":"fridge"}}`:                  "context.device",
-		`{"placement":"p","cart":[{"sku":"a"},{"sku":"b","quantity":-1}]}`: "cart[1].quantity",
-		`{"placement":"p","attributes":{"amount":"-3"}}`:                   "attributes.amount",
-		`{"placement":"p","attributes":{"cartitems":"nope"}}`:              "attributes.cartitems",
-		`{"placement":"p","attributes":{"x":[1]}}`:                         "attributes.x",
-		`{"placement":"p","customer":{"type":"vip"}}`:                      "customer.type",
+		`{"placement":"p","customer":{"email":"nope"}}`:                              "customer.email",
+		`{"placement":"p","customer":{"email_sha256":"abc"}}`:                        "customer.email_sha256",
+		`{"placement":"p","transaction":{"currency":"usd"}}`:                         "transaction.currency",
+		`{"placement":"p","context":{"country":"USA"}}`:                              "context.country",
+		`{"placement":"p","context":{"device":"fridge"}}`:                            "context.device",
+		`{"placement":"p","cart":[{"sku":"a"},{"sku":"b","quantity":-1}]}`:           "cart[1].quantity",
+		`{"placement":"p","attributes":{"amount":"-3"}}`:                             "attributes.amount",
+		`{"placement":"p","attributes":{"cartitems":"nope"}}`:                        "attributes.cartitems",
+		`{"placement":"p","attributes":{"cartitems":[{"price":1},{"price":"1e3"}]}}`: "attributes.cartitems[1].price",
+		`{"placement":"p","attributes":{"cartitems":[{"price":1,"quantity":1.5}]}}`:  "attributes.cartitems[0].quantity",
+		`{"placement":"p","attributes":{"cartitems":[{"sku":{"a":1}}]}}`:             "attributes.cartitems[0].sku",
+		`{"placement":"p","attributes":{"cartitems":[{"price":9999999999999}]}}`:     "attributes.cartitems[0].price",
+		`{"placement":"p","attributes":{"x":[1]}}`:                                   "attributes.x",
+		`{"placement":"p","customer":{"type":"vip"}}`:                                "customer.type",
 	} {
 		var r DecisionRequest
 		if err := json.Unmarshal([]byte(js), &r); err != nil {
