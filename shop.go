@@ -5,6 +5,8 @@ import (
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Shop is a tenant: one merchant. Everything else belongs to exactly one shop.
@@ -168,3 +170,20 @@ func NewKey(shopID, kind string, now time.Time) (Key, string) {
 
 // HashKey returns the stored form of a plain key.
 func HashKey(plain string) string { return SHA256Hex(plain) }
+
+// ValidateShopName checks a shop's name. Until the shop sets a brand, its name is the brand and
+// sender name of its emails, so it follows the brand's rule: one line of at most 100
+// characters. A line break there would be refused by the mail path, and every email of the
+// shop with it.
+func ValidateShopName(name string) error {
+	name = strings.TrimSpace(name)
+	switch {
+	case name == "":
+		return Invalid("name", "is required")
+	case utf8.RuneCountInString(name) > 100:
+		return Invalid("name", "is too long: at most 100 characters, not %d", utf8.RuneCountInString(name))
+	case strings.IndexFunc(name, unicode.IsControl) >= 0:
+		return Invalid("name", "must be one line without control characters")
+	}
+	return nil
+}

@@ -82,7 +82,7 @@ func (f *flags) parse(args []string) error {
 	}
 	io.WriteString(f.stderr, f.out.String())
 	if err == nil && f.NArg() > 0 {
-		return fmt.Errorf("unexpected argument %q (flags go before nothing else; see --help)", f.Arg(0))
+		return fmt.Errorf("unexpected argument %q: this command takes only flags (see --help)", f.Arg(0))
 	}
 	return err
 }

@@ -31,8 +31,8 @@ func runShop(ctx context.Context, args []string, env func(string) string, stdout
 	if err := f.parse(args[1:]); err != nil {
 		return err
 	}
-	if strings.TrimSpace(*name) == "" || len(*name) > 200 {
-		return fmt.Errorf("--name is required (1 to 200 characters)")
+	if err := epilogue.ValidateShopName(*name); err != nil {
+		return fmt.Errorf("--name %s", err.(*epilogue.Error).Message)
 	}
 	st := epilogue.DefaultSettings()
 	st.Currency, st.Timezone = *currency, *tz
