@@ -85,6 +85,7 @@ func newFixture(t *testing.T, offers []*epilogue.Offer, mutShop ...func(*epilogu
 		{ID: "confirmation", Surface: "confirmation", MaxOffers: 3, Status: "active"},
 		{ID: "cart", Surface: "cart", MaxOffers: 1, Status: "active"},
 		{ID: "rich", Surface: "thank_you", MaxOffers: 3, Reserve: epilogue.Micro, Status: "active"},
+		{ID: "email", Surface: "email", MaxOffers: 2, Status: "active"},
 	}
 	f.e.SetSnapshot(NewSnapshot(f.shop, 1, offers, pls, f.e.Budgets()))
 	return f
@@ -134,6 +135,11 @@ func TestEveryFilterSaysWhy(t *testing.T) {
 	}{
 		{epilogue.ReasonPaused, func(o *epilogue.Offer) { o.Status = "paused" }, nil},
 		{epilogue.ReasonNotOnSurface, func(o *epilogue.Offer) { o.Targeting.Surfaces = []string{"cart"} }, nil},
+		// An email can only link: an offer whose action has no URL would be a dead link there.
+		{epilogue.ReasonNotOnSurface, func(o *epilogue.Offer) {
+			o.Targeting.Surfaces = nil
+			o.Action = epilogue.Action{Type: "add_to_order", SKU: "BEANS-1KG", Price: 18 * epilogue.Micro}
+		}, func(r *epilogue.DecisionRequest) { r.Placement = "email" }},
 		{epilogue.ReasonOutOfSchedule, func(o *epilogue.Offer) { s := t0.Add(time.Hour); o.Schedule.Start = &s }, nil},
 		{epilogue.ReasonOutOfSchedule, func(o *epilogue.Offer) { e := t0; o.Schedule.End = &e }, nil}, // the end is exclusive
 		// Past what Unix nanoseconds hold (year 2262): still a start in the future.

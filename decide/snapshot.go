@@ -212,6 +212,11 @@ func NewSnapshot(shop *epilogue.Shop, version int64, offers []*epilogue.Offer, p
 		}
 		t := &o.Targeting
 		for si, name := range surfaceNames {
+			// A message can only link: an offer whose action has no URL (add to order, an
+			// in-page survey) would be a link that goes nowhere there, so it is not on them.
+			if o.Action.URL == "" && (name == epilogue.SurfaceEmail || name == epilogue.SurfaceSMS) {
+				continue
+			}
 			if len(t.Surfaces) == 0 || contains(t.Surfaces, name) {
 				s.surface[si].set(i)
 			}

@@ -21,6 +21,13 @@ func (s *Server) clickOffer(w http.ResponseWriter, r *http.Request) {
 		s.pageError(w, r, nil, epilogue.Errorf(epilogue.ENotFound, "this offer link is not valid or has expired"), pageView{})
 		return
 	}
+	// An offer with nowhere to go records no click (which could charge its budget).
+	o, err := s.store.Offer(r.Context(), shop, ev.OfferID)
+	if err != nil || o.Action.URL == "" {
+		s.engine.Release(ev)
+		s.pageError(w, r, nil, epilogue.Errorf(epilogue.ENotFound, "this offer is no longer available"), pageView{})
+		return
+	}
 	// A click that cannot be recorded still takes the customer where they wanted to go.
 	if fresh, err := s.events.Submit(r.Context(), ev); err != nil || !fresh[0] {
 		s.engine.Release(ev)
@@ -29,11 +36,6 @@ func (s *Server) clickOffer(w http.ResponseWriter, r *http.Request) {
 		}
 	} else {
 		s.engine.Apply(ev)
-	}
-	o, err := s.store.Offer(r.Context(), shop, ev.OfferID)
-	if err != nil || o.Action.URL == "" {
-		s.pageError(w, r, nil, epilogue.Errorf(epilogue.ENotFound, "this offer is no longer available"), pageView{})
-		return
 	}
 	w.Header().Set("Referrer-Policy", "no-referrer")
 	http.Redirect(w, r, o.Action.URL, http.StatusFound)
