@@ -1,8 +1,8 @@
 package notify
 
 import (
-	"bytes"
 	"crypto/sha256"
+	"errors"
 	"fmt"
 	htmltemplate "html/template"
 	"io"
@@ -25,15 +25,29 @@ func Render(tmpl Template, brand Brand, data Data) (subject, html, text string, 
 	if err != nil {
 		return "", "", "", err
 	}
-	return c.render(brand, data)
+	return c.render(brand, data, time.Now().Add(maxRenderTime))
 }
 
 // Renderer renders templates, keeping the compiled form of the ones it has seen: parsing and
 // escaping the layout is two thirds of the cost of a render.
 type Renderer struct {
 	mu    sync.Mutex
-	cache map[[32]byte]*compiled
+	cache map[[32]byte]*pool
 	max   int
+}
+
+// pool holds compiled copies of one template: a copy renders one message at a time (its
+// functions charge that render's budget), so concurrent renders each take their own.
+type pool struct {
+	tmpl Template
+	free sync.Pool
+}
+
+func (p *pool) get() (*compiled, error) {
+	if c, ok := p.free.Get().(*compiled); ok {
+		return c, nil
+	}
+	return compile(p.tmpl)
 }
 
 // NewRenderer returns a renderer that keeps up to size compiled templates (256 when size <= 0).
@@ -41,35 +55,47 @@ func NewRenderer(size int) *Renderer {
 	if size <= 0 {
 		size = 256
 	}
-	return &Renderer{cache: make(map[[32]byte]*compiled), max: size}
+	return &Renderer{cache: make(map[[32]byte]*pool), max: size}
 }
 
 // Render is Render with the compiled template cached. Safe for concurrent use.
 func (r *Renderer) Render(tmpl Template, brand Brand, data Data) (subject, html, text string, err error) {
 	key := sha256.Sum256([]byte(tmpl.Locale + "\x00" + tmpl.Subject + "\x00" + tmpl.HTML + "\x00" + tmpl.Text))
 	r.mu.Lock()
-	c := r.cache[key]
+	p := r.cache[key]
 	r.mu.Unlock()
-	if c == nil {
-		if c, err = compile(tmpl); err != nil {
+	if p == nil {
+		// Compile once here rather than in get, so that a template that does not compile
+		// is reported and never cached.
+		c, err := compile(tmpl)
+		if err != nil {
 			return "", "", "", err
 		}
+		p = &pool{tmpl: tmpl}
+		p.free.Put(c)
 		r.mu.Lock()
 		if len(r.cache) >= r.max {
 			// Templates change rarely; when the cache is full of old versions, start over
 			// rather than track recency on every render.
 			clear(r.cache)
 		}
-		r.cache[key] = c
+		r.cache[key] = p
 		r.mu.Unlock()
 	}
-	return c.render(brand, data)
+	c, err := p.get()
+	if err != nil {
+		return "", "", "", err
+	}
+	defer p.free.Put(c)
+	return c.render(brand, data, time.Now().Add(maxRenderTime))
 }
 
-// compiled is a template parsed with the layout and blocks, ready to execute concurrently.
+// compiled is a template parsed with the layout and blocks. Its functions share budget with
+// the writer of the part being executed, so it executes one part at a time.
 type compiled struct {
 	locale  string
 	words   map[string]string // read-only once built
+	budget  budget
 	subject *texttemplate.Template
 	html    *htmltemplate.Template
 	text    *texttemplate.Template
@@ -81,9 +107,12 @@ func compile(tmpl Template) (*compiled, error) {
 		c.locale = "en"
 	}
 	c.words = catalog(c.locale)
-	fm := funcs(c.locale)
+	fm := funcs(c.locale, &c.budget)
 	var err error
 	if c.subject, err = texttemplate.New("subject").Option("missingkey=error").Funcs(fm).Parse(tmpl.Subject); err != nil {
+		return nil, partError("subject", err)
+	}
+	if err := prepare(textTrees(c.subject)); err != nil {
 		return nil, partError("subject", err)
 	}
 	if c.html, err = parseHTML(tmpl.HTML, fm); err != nil {
@@ -92,10 +121,33 @@ func compile(tmpl Template) (*compiled, error) {
 	if err := calledTemplatesExist(c.html.Lookup("html").Tree, func(name string) bool { return c.html.Lookup(name) != nil }); err != nil {
 		return nil, partError("html", err)
 	}
+	trees := map[string]*parse.Tree{}
+	for _, t := range c.html.Templates() {
+		if t.Tree != nil && t.Tree.Root != nil { // the root of a set may hold no template
+			trees[t.Name()] = t.Tree
+		}
+	}
+	if err := prepare(trees); err != nil {
+		return nil, partError("html", err)
+	}
 	if c.text, err = parseText(tmpl.Text, fm); err != nil {
 		return nil, partError("text", err)
 	}
+	if err := prepare(textTrees(c.text)); err != nil {
+		return nil, partError("text", err)
+	}
 	return c, nil
+}
+
+// textTrees returns the parse trees of a text template and those it defines, by name.
+func textTrees(t *texttemplate.Template) map[string]*parse.Tree {
+	trees := map[string]*parse.Tree{}
+	for _, t := range t.Templates() {
+		if t.Tree != nil && t.Tree.Root != nil { // the root of a set may hold no template
+			trees[t.Name()] = t.Tree
+		}
+	}
+	return trees
 }
 
 func (c *compiled) view(brand Brand, data Data) *view {
@@ -103,36 +155,41 @@ func (c *compiled) view(brand Brand, data Data) *view {
 	return &view{Data: data, Brand: brand, Locale: c.locale, L: c.words}
 }
 
-// checkBody executes the HTML body on its own, so that a body leaving a tag or attribute open
-// is reported as its own error rather than as a puzzling one in the layout that follows it.
-func (c *compiled) checkBody(brand Brand, data Data) error {
-	if err := c.html.ExecuteTemplate(io.Discard, "html", c.view(brand, data)); err != nil {
-		return partError("html", err)
+// execute runs one part into a writer of at most max bytes, with a fresh budget of steps.
+func (c *compiled) execute(part string, max int, deadline time.Time, discard bool, run func(io.Writer) error) (string, error) {
+	c.budget = newBudget(deadline)
+	w := &limitWriter{b: &c.budget, max: max, discard: discard}
+	if err := run(w); err != nil {
+		return "", partError(part, err)
 	}
-	return nil
+	return w.buf.String(), nil
 }
 
-func (c *compiled) render(brand Brand, data Data) (subject, html, text string, err error) {
+// checkBody executes the HTML body on its own, so that a body leaving a tag or attribute open
+// is reported as its own error rather than as a puzzling one in the layout that follows it.
+func (c *compiled) checkBody(brand Brand, data Data, deadline time.Time) error {
 	v := c.view(brand, data)
-	var b bytes.Buffer
-	if err := c.subject.Execute(&b, v); err != nil {
-		return "", "", "", partError("subject", err)
+	_, err := c.execute("html", maxHTMLOut, deadline, true, func(w io.Writer) error { return c.html.ExecuteTemplate(w, "html", v) })
+	return err
+}
+
+func (c *compiled) render(brand Brand, data Data, deadline time.Time) (subject, html, text string, err error) {
+	v := c.view(brand, data)
+	if subject, err = c.execute("subject", maxSubjectOut, deadline, false, func(w io.Writer) error { return c.subject.Execute(w, v) }); err != nil {
+		return "", "", "", err
 	}
-	subject = strings.Join(strings.Fields(b.String()), " ")
+	subject = strings.Join(strings.Fields(subject), " ")
 	if subject == "" {
 		return "", "", "", epilogue.Invalid("subject", "renders empty")
 	}
 	v.Subject = subject
-	b.Reset()
-	if err := c.html.ExecuteTemplate(&b, "layout.html", v); err != nil {
-		return "", "", "", partError("html", err)
+	if html, err = c.execute("html", maxHTMLOut, deadline, false, func(w io.Writer) error { return c.html.ExecuteTemplate(w, "layout.html", v) }); err != nil {
+		return "", "", "", err
 	}
-	html = b.String()
-	b.Reset()
-	if err := c.text.ExecuteTemplate(&b, "layout.txt", v); err != nil {
-		return "", "", "", partError("text", err)
+	if text, err = c.execute("text", maxTextOut, deadline, false, func(w io.Writer) error { return c.text.ExecuteTemplate(w, "layout.txt", v) }); err != nil {
+		return "", "", "", err
 	}
-	return subject, html, tidyText(b.String()), nil
+	return subject, html, tidyText(text), nil
 }
 
 // parseHTML parses the shared layout and blocks, then the template's body as "html", last so
@@ -177,40 +234,16 @@ func parseText(body string, fm map[string]any) (*texttemplate.Template, error) {
 // calledTemplatesExist reports a {{template "name"}} of a template that does not exist, with
 // its line: html/template would report it against the layout that included the body.
 func calledTemplatesExist(tree *parse.Tree, exists func(string) bool) error {
-	var err error
-	var walk func(n parse.Node)
-	walk = func(n parse.Node) {
-		if err != nil || n == nil {
-			return
-		}
-		switch n := n.(type) {
-		case *parse.ListNode:
-			if n == nil {
-				return
-			}
-			for _, c := range n.Nodes {
-				walk(c)
-			}
-		case *parse.TemplateNode:
-			if !exists(n.Name) {
-				loc, _ := tree.ErrorContext(n)
-				err = fmt.Errorf("template: %s: no such template %q", loc, n.Name)
-			}
-		case *parse.IfNode:
-			walk(n.List)
-			walk(n.ElseList)
-		case *parse.RangeNode:
-			walk(n.List)
-			walk(n.ElseList)
-		case *parse.WithNode:
-			walk(n.List)
-			walk(n.ElseList)
-		}
+	if tree == nil {
+		return nil
 	}
-	if tree != nil {
-		walk(tree.Root)
-	}
-	return err
+	return walk(tree.Root, func(n parse.Node) error {
+		if t, ok := n.(*parse.TemplateNode); ok && !exists(t.Name) {
+			loc, _ := tree.ErrorContext(t)
+			return fmt.Errorf("template: %s: no such template %q", loc, t.Name)
+		}
+		return nil
+	})
 }
 
 // view is what the templates execute on: the data, the brand, the locale and its words.
@@ -238,9 +271,10 @@ func (v *view) AccentButton(url, label string) button {
 	return button{URL: url, Label: label, Color: v.Brand.AccentColor, TextColor: textOn(v.Brand.AccentColor), Margin: "12px 0 0 0"}
 }
 
-// funcs are the functions templates may call, bound to the locale.
-func funcs(locale string) map[string]any {
-	return map[string]any{
+// funcs are the functions templates may call, bound to the locale; seq and the printing
+// functions charge b, the budget of the part being executed.
+func funcs(locale string, b *budget) map[string]any {
+	fm := map[string]any{
 		"money": func(a epilogue.Amount, currency string) string { return formatMoney(locale, a, currency) },
 		"date": func(t any) (string, error) {
 			switch t := t.(type) {
@@ -252,30 +286,52 @@ func funcs(locale string) map[string]any {
 				}
 				return formatDate(locale, *t), nil
 			}
-			return "", fmt.Errorf("date: want a time, got %T", t)
+			return "", errors.New("want a time")
 		},
 		"status": func(s string) string { return statusName(locale, s) },
 		"textOn": textOn,
 		// withQuery adds key=value to a URL's query, escaped: {{.Links.Survey | withQuery "score" 9}}.
 		"withQuery": func(key string, value any, raw string) (string, error) {
-			u, err := url.Parse(raw)
+			n, _, err := printedSize([]any{key, value, raw}, 3) // escaping grows at most threefold
 			if err != nil {
 				return "", err
 			}
-			q := u.Query()
-			q.Set(key, fmt.Sprint(value))
-			u.RawQuery = q.Encode()
-			return u.String(), nil
-		},
-		"seq": func(from, to int) []int {
-			var out []int
-			for i := from; i <= to && len(out) < 100; i++ {
-				out = append(out, i)
+			u, err := url.Parse(raw)
+			if err != nil {
+				return "", errors.New("not a URL")
 			}
-			return out
+			return b.make(n, func() string {
+				q := u.Query()
+				q.Set(key, fmt.Sprint(value))
+				u.RawQuery = q.Encode()
+				return u.String()
+			})
+		},
+		// seq gives the numbers from..to, for a row of score links; a few, because a loop
+		// inside a loop multiplies them.
+		"seq": func(from, to int) ([]int, error) {
+			if to < from {
+				return nil, nil
+			}
+			// Unsigned, so that seq -9223372036854775808 9223372036854775807 does not overflow.
+			if uint64(to)-uint64(from) >= maxSeq {
+				return nil, fmt.Errorf("gives at most %d numbers", maxSeq)
+			}
+			if err := b.step(to - from + 1); err != nil {
+				return nil, err
+			}
+			out := make([]int, to-from+1)
+			for i := range out {
+				out[i] = from + i // counted, not compared with to, which may be the largest int
+			}
+			return out, nil
 		},
 		"mul": func(a epilogue.Amount, n int) epilogue.Amount { return a * epilogue.Amount(n) },
 	}
+	for name, f := range printFuncs(b) {
+		fm[name] = f
+	}
+	return fm
 }
 
 // tidyText trims trailing spaces and squeezes the blank lines that template actions leave.

@@ -8,6 +8,8 @@ import (
 	"path"
 	"regexp"
 	"strings"
+	texttemplate "text/template"
+	"time"
 
 	"github.com/epiloguehq/epilogue"
 )
@@ -105,8 +107,15 @@ func readBuiltin(id, locale string) (Template, error) {
 // templatePos finds "NAME:LINE[:COL]:" in a text/template or html/template error.
 var templatePos = regexp.MustCompile(`^(?:html/)?template: ?([\w.]+):(\d+)(?::(\d+))?: ?(.*)$`)
 
-// partError turns a template error into an invalid_request naming the part and the line.
+// partError turns a template error into an invalid_request naming the part and the line. The
+// message goes to the shop, so it names the template's own text, never Go's: text/template
+// prints the values and types it failed on, pointers and all ("range can't iterate over
+// {{{Ada} 0xc000a1b2c0 …", "can't evaluate field X in type *notify.view").
 func partError(part string, err error) error {
+	var xe texttemplate.ExecError
+	if errors.As(err, &xe) {
+		return execError(part, xe)
+	}
 	var e *epilogue.Error
 	if errors.As(err, &e) {
 		return epilogue.Prefix(part, err)
@@ -118,26 +127,127 @@ func partError(part string, err error) error {
 		if ee.ErrorCode == htmltemplate.ErrBadHTML || ee.ErrorCode == htmltemplate.ErrEndContext {
 			hint = " (is a tag, attribute or quote left open?)"
 		}
+		desc := scrub(ee.Description)
 		switch {
 		case ee.Line > 0 && ee.Name == part:
-			return epilogue.Invalid(part, "line %d: %s%s", ee.Line, ee.Description, hint)
+			return epilogue.Invalid(part, "line %d: %s%s", ee.Line, desc, hint)
 		case ee.Line > 0:
-			return epilogue.Invalid(part, "%s line %d: %s%s", ee.Name, ee.Line, ee.Description, hint)
+			return epilogue.Invalid(part, "%s line %d: %s%s", ee.Name, ee.Line, desc, hint)
 		default:
-			return epilogue.Invalid(part, "%s%s", ee.Description, hint)
+			return epilogue.Invalid(part, "%s%s", desc, hint)
 		}
 	}
 	if m := templatePos.FindStringSubmatch(msg); m != nil {
-		where := "line " + m[2]
-		if m[3] != "" {
-			where += ", column " + m[3]
-		}
-		if m[1] != part {
-			where = m[1] + " " + where
-		}
-		return epilogue.Invalid(part, "%s: %s", where, m[4])
+		return epilogue.Invalid(part, "%s: %s", where(part, m[1], m[2], m[3]), scrub(m[4]))
 	}
-	return epilogue.Invalid(part, "%s", msg)
+	return epilogue.Invalid(part, "%s", scrub(msg))
+}
+
+// where says where in a part an error is: "line 3, column 9", or "layout.html line 3, …".
+func where(part, name, line, col string) string {
+	w := "line " + line
+	if col != "" {
+		w += ", column " + col
+	}
+	if name != part {
+		w = name + " " + w
+	}
+	return w
+}
+
+// execPos splits an execution error: `template: NAME:LINE:COL: executing "NAME" at <NODE>: DETAIL`.
+var execPos = regexp.MustCompile(`(?s)^template: ([^:]+):(\d+):(\d+): executing ".*?" at <(.*?)>: (.*)$`)
+
+// execRules rewrite text/template's execution errors in the template's terms; node is the
+// template text being executed. A detail no rule knows is scrubbed of types and addresses.
+var execRules = []struct {
+	re  *regexp.Regexp
+	msg func(node string, m []string) string
+}{
+	{regexp.MustCompile(`^range can't iterate over `), func(node string, _ []string) string {
+		return "cannot iterate over " + node
+	}},
+	{regexp.MustCompile(`^can't use .* (?:to )?iterate over more than one variable`), func(node string, _ []string) string {
+		return "cannot iterate over " + node + " with two variables"
+	}},
+	{regexp.MustCompile(`^if/with can't use `), func(node string, _ []string) string {
+		return "cannot use " + node + " as a condition"
+	}},
+	{regexp.MustCompile(`^can't evaluate field (\w+) in type `), func(node string, m []string) string {
+		return "no field " + m[1] + " in " + node
+	}},
+	{regexp.MustCompile(`^(\w+) is an unexported field of struct type `), func(node string, m []string) string {
+		return "no field " + m[1] + " in " + node
+	}},
+	{regexp.MustCompile(`^nil pointer evaluating .*\.(\w+)$`), func(node string, m []string) string {
+		return "cannot read " + m[1] + " in " + node + ": there is none here (guard it with {{with}})"
+	}},
+	{regexp.MustCompile(`^wrong type for value; expected (.+); got (.+)$`), func(node string, m []string) string {
+		return node + ": wrong kind of value: want " + friendly(m[1]) + ", got " + friendly(m[2])
+	}},
+	{regexp.MustCompile(`^error calling (\w+): (.*)$`), func(_ string, m []string) string {
+		return m[1] + ": " + scrub(m[2])
+	}},
+}
+
+func execError(part string, xe texttemplate.ExecError) error {
+	msg := xe.Err.Error()
+	// A function that ran out of budget says so in an *epilogue.Error; show its message alone.
+	var e *epilogue.Error
+	if errors.As(xe.Err, &e) {
+		msg = strings.Replace(msg, e.Error(), e.Message, 1)
+	}
+	m := execPos.FindStringSubmatch(msg)
+	if m == nil {
+		if m := templatePos.FindStringSubmatch(msg); m != nil {
+			return epilogue.Invalid(part, "%s: %s", where(part, m[1], m[2], ""), scrub(m[4]))
+		}
+		return epilogue.Invalid(part, "%s", scrub(msg))
+	}
+	node, detail := m[4], m[5]
+	for _, r := range execRules {
+		if sm := r.re.FindStringSubmatch(detail); sm != nil {
+			return epilogue.Invalid(part, "%s: %s", where(part, m[1], m[2], m[3]), r.msg(node, sm))
+		}
+	}
+	return epilogue.Invalid(part, "%s: %s: %s", where(part, m[1], m[2], m[3]), node, scrub(detail))
+}
+
+var (
+	// goType is a Go type name with a package: notify.view, *epilogue.Amount, []notify.Item.
+	goType = regexp.MustCompile(`(?:\*|\[\d*\])*(?:map\[[^\]]*\])?\b[a-z]\w*\.[A-Za-z_]\w*\b`)
+	// address is a pointer printed with a value.
+	address = regexp.MustCompile(`\b0x[0-9a-fA-F]+\b`)
+)
+
+// scrub takes Go's type names and pointer addresses out of an error's text.
+func scrub(s string) string {
+	s = address.ReplaceAllString(s, "…")
+	return goType.ReplaceAllStringFunc(s, friendly)
+}
+
+// friendly names a Go type the way a template's author thinks of it.
+func friendly(t string) string {
+	t = strings.TrimLeft(t, "*")
+	switch {
+	case strings.HasPrefix(t, "["):
+		return "a list"
+	case strings.HasPrefix(t, "map["):
+		return "a map"
+	case t == "epilogue.Amount":
+		return "an amount"
+	case t == "time.Time":
+		return "a time"
+	case t == "string":
+		return "text"
+	case t == "bool":
+		return "true or false"
+	case strings.HasPrefix(t, "int"), strings.HasPrefix(t, "uint"), strings.HasPrefix(t, "float"):
+		return "a number"
+	case strings.HasPrefix(t, "interface"):
+		return "a value"
+	}
+	return "an object"
 }
 
 // templateID is the shape of a template id: lower case words joined by underscores.
@@ -169,11 +279,13 @@ func Validate(tmpl Template) error {
 	if err != nil {
 		return err
 	}
+	// One deadline for all the trial renders, so that saving costs at most one render's time.
+	deadline := time.Now().Add(maxRenderTime)
 	for _, d := range validationData() {
-		if err := c.checkBody(SampleBrand(), d); err != nil {
+		if err := c.checkBody(SampleBrand(), d, deadline); err != nil {
 			return err
 		}
-		if _, _, _, err := c.render(SampleBrand(), d); err != nil {
+		if _, _, _, err := c.render(SampleBrand(), d, deadline); err != nil {
 			return err
 		}
 	}
