@@ -137,3 +137,25 @@ const currencies = " AED AFN ALL AMD ANG AOA ARS AUD AWG AZN BAM BBD BDT BGN BHD
 	" NZD OMR PAB PEN PGK PHP PKR PLN PYG QAR RON RSD RUB RWF SAR SBD SCR SDG SEK SGD SHP SLE SOS SRD SSP" +
 	" STN SVC SYP SZL THB TJS TMT TND TOP TRY TTD TWD TZS UAH UGX USD UYU UZS VES VND VUV WST XAF XCD XCG" +
 	" XOF XPF YER ZAR ZMW ZWG "
+
+// MinorUnits returns how many decimals a currency's minor unit has, as ISO 4217 lists them: 0 for
+// JPY, 2 for USD, 3 for KWD. A code not listed answers 2, the common case.
+func MinorUnits(currency string) int {
+	switch currency {
+	case "BIF", "CLP", "DJF", "GNF", "ISK", "JPY", "KMF", "KRW", "PYG", "RWF", "UGX", "VND", "VUV", "XAF", "XOF", "XPF":
+		return 0
+	case "BHD", "IQD", "JOD", "KWD", "LYD", "OMR", "TND":
+		return 3
+	}
+	return 2
+}
+
+// FitsCurrency reports whether a is a whole number of the currency's minor units: "1.005" dollars
+// is not (nobody can pay a tenth of a cent), "100.00" yen is.
+func (a Amount) FitsCurrency(currency string) bool {
+	unit := Micro
+	for range MinorUnits(currency) {
+		unit /= 10
+	}
+	return a%unit == 0
+}

@@ -53,3 +53,8 @@ type ShipmentEvent struct {
 	Location  string    `json:"location,omitempty"`
 	Time      time.Time `json:"time"`
 }
+
+// WebURL reports whether s is an absolute http or https URL with a host, at most 2048 bytes: the
+// only kind Epilogue puts in a link that a customer may follow (javascript: and data: URLs run
+// or carry content in the customer's browser). Offers follow the same rule.
+func WebURL(s string) bool { return webURL(s) }

@@ -134,11 +134,20 @@ func (s *Server) getShipment(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, sh)
 }
 
+// listOrderShipments lists an order's shipments. An unknown order is 404, as GET /v1/orders/{id}
+// answers, unless shipments name it already: they may come before their order (webhooks race)
+// and are shown rather than hidden until it arrives.
 func (s *Server) listOrderShipments(w http.ResponseWriter, r *http.Request) {
 	ss, err := s.orders.OrderShipments(r.Context(), shopID(r), r.PathValue("id"))
 	if err != nil {
 		s.fail(w, r, err)
 		return
+	}
+	if len(ss) == 0 {
+		if _, err := s.orders.Order(r.Context(), shopID(r), r.PathValue("id")); err != nil {
+			s.fail(w, r, err)
+			return
+		}
 	}
 	writeJSON(w, http.StatusOK, page(r, ss, ""))
 }

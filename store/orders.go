@@ -98,6 +98,9 @@ func (b *batch) applyOrder(u *track.Update) (string, error) {
 	if micros(o.UpdatedAt) < cur.updatedAt {
 		return track.Unchanged, nil // stale: a newer version is stored
 	}
+	if err := track.CheckOrderChange(cur.currency, &o); err != nil {
+		return "", err
+	}
 	changed := hash != cur.hash
 	cancelNow := cancel && !cur.cancelled
 	cancel = cancel || cur.cancelled
@@ -230,7 +233,9 @@ func (b *batch) upsertOrderCustomer(shopID string, in *epilogue.Customer, now ti
 }
 
 // applyRefund records a refund once; a new one updates its order's status (when the order is
-// known) and, when money went back, tells the journey engine.
+// known) and, when money went back, tells the journey engine. The same id again is a retry or,
+// with other money, a conflict (track.CheckRefundAgain); a new refund is checked against its
+// order (track.CheckRefund).
 func (b *batch) applyRefund(u *track.Update, rf track.Refund) (string, error) {
 	st, found, err := b.orderState(u.ShopID, rf.OrderID)
 	if err != nil {
@@ -238,6 +243,21 @@ func (b *batch) applyRefund(u *track.Update, rf track.Refund) (string, error) {
 	}
 	if rf.Currency == "" {
 		rf.Currency = st.currency
+	}
+	stored := track.Refund{ID: rf.ID, OrderID: rf.OrderID}
+	var amount int64
+	switch err := b.queryRow("Refund", u.ShopID, rf.OrderID, rf.ID).Scan(&amount, &stored.Currency); {
+	case err == nil:
+		stored.Amount = epilogue.Amount(amount)
+		return track.Unchanged, track.CheckRefundAgain(u.Source, rf, stored)
+	case !errors.Is(err, sql.ErrNoRows):
+		return "", wrap("Refund", err)
+	}
+	if found {
+		if err := track.CheckRefund(u.Source, rf, &track.OrderMoney{Total: epilogue.Amount(st.total), Currency: st.currency,
+			Refunded: epilogue.Amount(st.refunded)}); err != nil {
+			return "", err
+		}
 	}
 	n, err := b.exec("InsertRefund", u.ShopID, rf.OrderID, rf.ID, int64(rf.Amount), rf.Currency, micros(rf.Time),
 		micros(u.ReceivedAt))

@@ -135,6 +135,13 @@ func (b *batch) applyShipmentTo(u *track.Update, ch *track.ShipmentChange, id st
 		if e.Source == "" {
 			e.Source = u.Source
 		}
+		retry, err := u.RetriedScan(e, func() (*epilogue.ShipmentEvent, error) { return b.latestEvent(u.ShopID, id) })
+		if err != nil {
+			return track.ShipmentResult{}, err
+		}
+		if retry {
+			continue // sent again without a time: stamped anew, it would look like another scan
+		}
 		n, err := b.exec("InsertShipmentEvent", u.ShopID, id, timelineKey(e), e.Status, e.RawStatus, e.Source, e.Message,
 			e.Location, micros(e.Time), micros(now))
 		if err != nil {
@@ -208,6 +215,16 @@ func (b *batch) applyShipmentTo(u *track.Update, ch *track.ShipmentChange, id st
 		err = b.activity(a)
 	}
 	return r, err
+}
+
+// latestEvent returns the latest scan of a shipment's timeline, nil when it has none.
+func (b *batch) latestEvent(shopID, id string) (*epilogue.ShipmentEvent, error) {
+	var e epilogue.ShipmentEvent
+	err := b.queryRow("LatestShipmentEvent", shopID, id).Scan(&e.Status, &e.RawStatus, &e.Message, &e.Location)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, nil
+	}
+	return &e, wrap("LatestShipmentEvent", err)
 }
 
 // data is what a shipment's activities carry for messages: how to follow the parcel.

@@ -4,9 +4,12 @@
 package track
 
 import (
+	"net/mail"
 	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/epiloguehq/epilogue"
 )
@@ -53,7 +56,10 @@ type Update struct {
 	AwaitingShipment bool
 	Shipments        []ShipmentChange
 	Refunds          []Refund
-	ReceivedAt       time.Time
+	// ReceivedAt is when Epilogue received the update. A time the source did not give (an API
+	// scan without "time", a webhook's missing or future time: ClampTime) is stamped with it,
+	// which is how a retried scan without a time is told from a new one (RetriedScan).
+	ReceivedAt time.Time
 }
 
 // ShipmentChange is what an update says about one shipment.
@@ -132,7 +138,7 @@ func (u *Update) Validate() error {
 		return epilogue.Invalid("received_at", "is required")
 	}
 	if u.Order != nil {
-		if err := ValidateOrder(u.Order, u.ReceivedAt); err != nil {
+		if err := validateOrder(u.Order, u.ReceivedAt, u.Source == SourceAPI); err != nil {
 			return epilogue.Prefix("order", err)
 		}
 	}
@@ -149,15 +155,24 @@ func (u *Update) Validate() error {
 		return epilogue.Invalid("refunds", "at most %d refunds", MaxRefunds)
 	}
 	for i, r := range u.Refunds {
-		if err := validateRefund(r, u.ReceivedAt); err != nil {
+		if err := validateRefund(r, u.Source, u.ReceivedAt); err != nil {
 			return epilogue.Prefix("refunds["+strconv.Itoa(i)+"]", err)
 		}
 	}
 	return nil
 }
 
-// ValidateOrder checks an order's fields, named as in its JSON.
+// ValidateOrder checks an order's fields, named as in its JSON, as the API takes them.
 func ValidateOrder(o *epilogue.Order, now time.Time) error {
+	return validateOrder(o, now, true)
+}
+
+// validateOrder checks an order. strict is for the API, whose caller can correct a request: a
+// platform's webhook that is refused is only sent again, and loses the order, so from platforms
+// an email is checked only for what makes it dangerous (a line break can smuggle headers into a
+// message), not for RFC 5322, which real addresses (Japanese carriers' "a..b@docomo.ne.jp")
+// and the platforms' own checks do not always follow.
+func validateOrder(o *epilogue.Order, now time.Time, strict bool) error {
 	if !epilogue.ValidExternalID(o.ID) {
 		return epilogue.Invalid("id", "must be 1 to 128 characters without spaces")
 	}
@@ -168,13 +183,20 @@ func ValidateOrder(o *epilogue.Order, now time.Time) error {
 		if c.ID != o.CustomerID {
 			return epilogue.Invalid("customer.id", "differs from the order's customer_id")
 		}
-		if c.Email != "" && (len(c.Email) > 320 || !strings.Contains(c.Email, "@")) {
-			return epilogue.Invalid("customer.email", "is not an email address")
+		if c.Email != "" && !validEmail(c.Email, strict) {
+			return epilogue.Invalid("customer.email", "is not an email address (one bare address such as \"ana@example.com\")")
 		}
-		for _, f := range []struct{ name, v string }{{"first_name", c.FirstName}, {"last_name", c.LastName},
-			{"phone", c.Phone}, {"locale", c.Locale}, {"timezone", c.Timezone}} {
+		for _, f := range []struct {
+			name, v string
+			plain   bool // refused with control characters (line breaks, NUL)
+		}{{"first_name", c.FirstName, strict}, {"last_name", c.LastName, strict},
+			{"phone", c.Phone, true}, {"locale", c.Locale, strict}, {"timezone", c.Timezone, false}} {
 			if len(f.v) > 100 {
 				return epilogue.Invalid("customer."+f.name, "must be at most 100 characters")
+			}
+			if i := strings.IndexFunc(f.v, unicode.IsControl); f.plain && i >= 0 {
+				r, _ := utf8.DecodeRuneInString(f.v[i:])
+				return epilogue.Invalid("customer."+f.name, "must not contain control characters (found %U at byte %d)", r, i)
 			}
 		}
 		if c.Timezone != "" {
@@ -188,6 +210,9 @@ func ValidateOrder(o *epilogue.Order, now time.Time) error {
 	}
 	if o.Total < 0 {
 		return epilogue.Invalid("total", "must not be negative")
+	}
+	if !o.Total.FitsCurrency(o.Currency) {
+		return tooPrecise("total", o.Total, o.Currency)
 	}
 	if len(o.Items) > MaxItems {
 		return epilogue.Invalid("items", "at most %d items", MaxItems)
@@ -205,6 +230,8 @@ func ValidateOrder(o *epilogue.Order, now time.Time) error {
 			return epilogue.Invalid(field+".category", "must be at most 255 characters")
 		case it.Price < 0:
 			return epilogue.Invalid(field+".price", "must not be negative")
+		case !it.Price.FitsCurrency(o.Currency):
+			return tooPrecise(field+".price", it.Price, o.Currency)
 		case it.Quantity < 0 || it.Quantity > 1_000_000:
 			return epilogue.Invalid(field+".quantity", "must be between 0 and 1000000")
 		}
@@ -240,6 +267,10 @@ func ValidateShipment(s *epilogue.Shipment, byTracking bool, now time.Time) erro
 			return epilogue.Invalid(f.name, "must be at most %d characters", f.max)
 		}
 	}
+	// It becomes a link in emails and on the tracking page.
+	if s.TrackingURL != "" && !epilogue.WebURL(s.TrackingURL) {
+		return epilogue.Invalid("tracking_url", "must be an http or https URL such as \"https://carrier.example/track/1Z999\"")
+	}
 	if s.EstimatedAt != nil && s.EstimatedAt.IsZero() {
 		return epilogue.Invalid("estimated_delivery", "is not a time")
 	}
@@ -264,7 +295,8 @@ func ValidateShipment(s *epilogue.Shipment, byTracking bool, now time.Time) erro
 	return nil
 }
 
-func validateRefund(r Refund, now time.Time) error {
+// validateRefund checks what a refund says by itself; CheckRefund checks it against its order.
+func validateRefund(r Refund, source string, now time.Time) error {
 	if !epilogue.ValidExternalID(r.ID) {
 		return epilogue.Invalid("id", "must be 1 to 128 characters without spaces")
 	}
@@ -277,20 +309,52 @@ func validateRefund(r Refund, now time.Time) error {
 	if r.Currency != "" && !epilogue.ValidCurrency(r.Currency) {
 		return epilogue.Invalid("currency", "unknown ISO 4217 currency %q", r.Currency)
 	}
+	// Shopify sends a refund without money for a restock, and it counts as a refund there; a
+	// refund of nothing through the API is a mistake.
+	if r.Amount == 0 && source == SourceAPI {
+		return epilogue.Invalid("amount", "must be more than zero")
+	}
+	if r.Currency != "" && !r.Amount.FitsCurrency(r.Currency) {
+		return tooPrecise("amount", r.Amount, r.Currency)
+	}
 	return validTime("time", r.Time, now)
 }
 
+// validTime checks a time of an update. A zero time is out of range like any other before 1970:
+// the API stamps a time it was not given, so a zero one was sent as "0001-01-01T00:00:00Z".
 func validTime(field string, t, now time.Time) error {
-	if t.IsZero() {
-		return epilogue.Invalid(field, "is required")
-	}
 	if t.After(now.Add(MaxFuture)) {
 		return epilogue.Invalid(field, "is more than %v in the future", MaxFuture)
 	}
 	if t.Year() < 1970 {
-		return epilogue.Invalid(field, "is before 1970")
+		return epilogue.Invalid(field, "is out of range: %s is before 1970", t.UTC().Format(time.RFC3339))
 	}
 	return nil
+}
+
+// validEmail reports whether s can be an email address: at most 320 bytes with an @ and no
+// whitespace or control characters (a line break would add headers to a message sent to it)
+// and, when strict, one bare RFC 5322 address, without a display name, angle brackets or
+// comment ("Ana <ana@example.com>" names an address, it is not one).
+func validEmail(s string, strict bool) bool {
+	if len(s) > 320 || !strings.Contains(s, "@") || strings.IndexFunc(s, func(r rune) bool {
+		return unicode.IsSpace(r) || unicode.IsControl(r)
+	}) >= 0 {
+		return false
+	}
+	if !strict {
+		return true
+	}
+	a, err := mail.ParseAddress(s)
+	return err == nil && a.Name == "" && a.Address == s
+}
+
+// tooPrecise is the error for an amount finer than its currency's minor unit.
+func tooPrecise(field string, a epilogue.Amount, currency string) error {
+	if n := epilogue.MinorUnits(currency); n > 0 {
+		return epilogue.Invalid(field, "must have at most %d decimals in %s, not %s", n, currency, a)
+	}
+	return epilogue.Invalid(field, "must be a whole number of %s (it has no minor unit), not %s", currency, a)
 }
 
 // OrderStatus derives an order's status from its cancellation, total and refunds.

@@ -47,5 +47,8 @@ SELECT customer_id FROM orders WHERE shop_id = ? AND id = ?;
 INSERT INTO refunds (shop_id, order_id, id, amount, currency, time, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT DO NOTHING;
 
+-- name: Refund
+SELECT amount, currency FROM refunds WHERE shop_id = ? AND order_id = ? AND id = ?;
+
 -- name: OrderRefunds
 SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM refunds WHERE shop_id = ? AND order_id = ?;

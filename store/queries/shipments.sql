@@ -32,6 +32,11 @@ FROM shipments WHERE shop_id = ? AND order_id = ? AND order_id <> '' ORDER BY se
 SELECT status, raw_status, source, message, location, time FROM shipment_events
 WHERE shop_id = ? AND shipment_id = ? ORDER BY time, seq;
 
+-- name: LatestShipmentEvent
+-- The latest scan of a shipment, which a scan sent again without a time repeats.
+SELECT status, raw_status, message, location FROM shipment_events
+WHERE shop_id = ? AND shipment_id = ? ORDER BY time DESC, seq DESC LIMIT 1;
+
 -- name: QuietShipments
 SELECT id, transit_watch_at FROM shipments
 WHERE shop_id = ? AND transit_watch_at IS NOT NULL AND transit_watch_at <= ?
