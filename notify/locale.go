@@ -187,9 +187,6 @@ var currencySymbols = map[string]string{
 	"INR": "₹", "KRW": "₩", "BRL": "R$", "MXN": "MX$", "CNY": "CN¥", "ILS": "₪", "VND": "₫",
 }
 
-// zeroDecimal currencies have no minor unit in everyday use.
-var zeroDecimal = map[string]bool{"JPY": true, "KRW": true, "VND": true, "CLP": true, "ISK": true, "UGX": true, "XAF": true, "XOF": true}
-
 // formatMoney writes an amount in a currency the way the locale's language does: "$1,234.50"
 // in English, "1 234,50 €" in French, "1.234,50 €" in German and Spanish.
 func formatMoney(locale string, a epilogue.Amount, currency string) string {
@@ -197,11 +194,18 @@ func formatMoney(locale string, a epilogue.Amount, currency string) string {
 	if neg {
 		a = -a
 	}
-	s := a.String()
-	if zeroDecimal[currency] {
-		s = strconv.FormatInt(int64((a+epilogue.Micro/2)/epilogue.Micro), 10)
+	// As many decimals as the currency's minor unit has (none for yen, three for dinars),
+	// rounded half up.
+	digits := epilogue.MinorUnits(currency)
+	unit := epilogue.Micro
+	for range digits {
+		unit /= 10
 	}
-	whole, frac, _ := strings.Cut(s, ".")
+	p := strconv.FormatInt(int64((a+unit/2)/unit), 10)
+	for len(p) <= digits {
+		p = "0" + p
+	}
+	whole, frac := p[:len(p)-digits], p[len(p)-digits:]
 	lang := language(locale)
 	group, point := ",", "."
 	switch lang {
