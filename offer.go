@@ -373,9 +373,8 @@ func text(field, s string, minLen, maxLen int) error {
 	if n < minLen || (minLen > 0 && strings.TrimSpace(s) == "") {
 		return Invalid(field, "is required")
 	}
-	if i := strings.IndexFunc(s, func(r rune) bool { return unicode.IsControl(r) && r != '\t' && r != '\n' && r != '\r' }); i >= 0 {
-		r, _ := utf8.DecodeRuneInString(s[i:])
-		return Invalid(field, "must not contain control characters (found U+%04X at byte %d)", r, i)
+	if err := NoControl(field, s, true); err != nil {
+		return err
 	}
 	if n > maxLen {
 		return Invalid(field, "must be at most %d characters", maxLen)
@@ -384,6 +383,19 @@ func text(field, s string, minLen, maxLen int) error {
 		return Invalid(field, "must be valid UTF-8")
 	}
 	return nil
+}
+
+// NoControl refuses control characters in s, naming field, the character and where it is; with
+// multiline, tab and line breaks are allowed (a body, not a name or a header).
+func NoControl(field, s string, multiline bool) error {
+	i := strings.IndexFunc(s, func(r rune) bool {
+		return unicode.IsControl(r) && !(multiline && (r == '\t' || r == '\n' || r == '\r'))
+	})
+	if i < 0 {
+		return nil
+	}
+	r, _ := utf8.DecodeRuneInString(s[i:])
+	return Invalid(field, "must not contain control characters (found %U at byte %d)", r, i)
 }
 
 func webURL(s string) bool {

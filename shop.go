@@ -5,7 +5,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode"
 	"unicode/utf8"
 )
 
@@ -182,7 +181,8 @@ func ValidateShopName(name string) error {
 		return Invalid("name", "is required")
 	case utf8.RuneCountInString(name) > 100:
 		return Invalid("name", "is too long: at most 100 characters, not %d", utf8.RuneCountInString(name))
-	case strings.IndexFunc(name, unicode.IsControl) >= 0:
+	}
+	if NoControl("name", name, false) != nil {
 		return Invalid("name", "must be one line without control characters")
 	}
 	return nil

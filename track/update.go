@@ -9,7 +9,6 @@ import (
 	"strings"
 	"time"
 	"unicode"
-	"unicode/utf8"
 
 	"github.com/epiloguehq/epilogue"
 )
@@ -194,9 +193,10 @@ func validateOrder(o *epilogue.Order, now time.Time, strict bool) error {
 			if len(f.v) > 100 {
 				return epilogue.Invalid("customer."+f.name, "must be at most 100 characters")
 			}
-			if i := strings.IndexFunc(f.v, unicode.IsControl); f.plain && i >= 0 {
-				r, _ := utf8.DecodeRuneInString(f.v[i:])
-				return epilogue.Invalid("customer."+f.name, "must not contain control characters (found %U at byte %d)", r, i)
+			if f.plain {
+				if err := epilogue.NoControl("customer."+f.name, f.v, false); err != nil {
+					return err
+				}
 			}
 		}
 		if c.Timezone != "" {
