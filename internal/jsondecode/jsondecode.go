@@ -169,39 +169,46 @@ func walk(v any, parts []string, leaf reflect.Type, inMap bool) (string, bool) {
 // field for: encoding/json names only the key ("bogus"), the client needs its place
 // ("targeting.bogus", "cart[2].bogus").
 func unknownAt(v any, t reflect.Type, name string) (string, bool) {
-	for t.Kind() == reflect.Pointer {
+	return search("", v, t, func(key string, _ any, t reflect.Type) bool { return t == nil && key == name })
+}
+
+// search walks the decoded body v alongside the Go type t it decodes into, depth first and in
+// key order, and returns the path of the first value for which hit is true. hit sees each
+// value with the key it is under ("" for the root and array elements) and its type: nil for a
+// key that no field of its struct takes. Values of a type that reads its own JSON are not
+// looked into.
+func search(key string, v any, t reflect.Type, hit func(key string, v any, t reflect.Type) bool) (string, bool) {
+	if hit(key, v, t) {
+		return "", true
+	}
+	for t != nil && t.Kind() == reflect.Pointer {
 		t = t.Elem()
 	}
-	if reflect.PointerTo(t).Implements(unmarshaler) {
-		return "", false // it reads its own JSON
+	if t == nil || reflect.PointerTo(t).Implements(unmarshaler) {
+		return "", false
 	}
 	switch t.Kind() {
 	case reflect.Slice, reflect.Array:
 		arr, _ := v.([]any)
 		for i, el := range arr {
-			if p, ok := unknownAt(el, t.Elem(), name); ok {
+			if p, ok := search("", el, t.Elem(), hit); ok {
 				return "[" + strconv.Itoa(i) + "]" + p, true
 			}
 		}
-	case reflect.Map:
+	case reflect.Map, reflect.Struct:
 		obj, _ := v.(map[string]any)
-		for _, k := range sortedKeys(obj) {
-			if p, ok := unknownAt(obj[k], t.Elem(), name); ok {
-				return "." + k + p, true
-			}
+		var fields map[string]reflect.Type
+		if t.Kind() == reflect.Struct {
+			fields = jsonFields(t, nil)
 		}
-	case reflect.Struct:
-		obj, _ := v.(map[string]any)
-		fields := jsonFields(t, nil)
 		for _, k := range sortedKeys(obj) {
-			ft, known := fieldType(fields, k)
-			if !known {
-				if k == name {
-					return "." + k, true
-				}
-				continue
+			var ft reflect.Type
+			if fields == nil {
+				ft = t.Elem()
+			} else {
+				ft, _ = fieldType(fields, k)
 			}
-			if p, ok := unknownAt(obj[k], ft, name); ok {
+			if p, ok := search(k, obj[k], ft, hit); ok {
 				return "." + k + p, true
 			}
 		}
@@ -227,50 +234,18 @@ func ignoredNull(b []byte, v any) error {
 	return nil
 }
 
+// nullAt finds a null in v that decoding into t skips: one where the field cannot hold nothing.
 func nullAt(v any, t reflect.Type) (string, bool) {
-	for t.Kind() == reflect.Pointer {
-		if v == nil {
-			return "", false
+	return search("", v, t, func(_ string, v any, t reflect.Type) bool {
+		if v != nil || t == nil {
+			return false
 		}
-		t = t.Elem()
-	}
-	if v == nil {
 		switch t.Kind() {
-		case reflect.Slice, reflect.Map, reflect.Interface:
-			return "", false
+		case reflect.Pointer, reflect.Slice, reflect.Map, reflect.Interface:
+			return false // a null empties it
 		}
-		return "", true
-	}
-	if reflect.PointerTo(t).Implements(unmarshaler) {
-		return "", false // it reads its own JSON, nulls inside included
-	}
-	switch t.Kind() {
-	case reflect.Slice, reflect.Array:
-		arr, _ := v.([]any)
-		for i, el := range arr {
-			if p, ok := nullAt(el, t.Elem()); ok {
-				return "[" + strconv.Itoa(i) + "]" + p, true
-			}
-		}
-	case reflect.Map:
-		obj, _ := v.(map[string]any)
-		for _, k := range sortedKeys(obj) {
-			if p, ok := nullAt(obj[k], t.Elem()); ok {
-				return "." + k + p, true
-			}
-		}
-	case reflect.Struct:
-		obj, _ := v.(map[string]any)
-		fields := jsonFields(t, nil)
-		for _, k := range sortedKeys(obj) {
-			if ft, ok := fieldType(fields, k); ok {
-				if p, ok := nullAt(obj[k], ft); ok {
-					return "." + k + p, true
-				}
-			}
-		}
-	}
-	return "", false
+		return true
+	})
 }
 
 // declared is the type of the field at the dotted path parts of t, looking through pointers,

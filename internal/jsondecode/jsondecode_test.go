@@ -56,6 +56,20 @@ func TestUnmarshalNamesTheFieldWithIndices(t *testing.T) {
 			t.Errorf("%s: got %v, want field %s", js, err, field)
 		}
 	}
+	// In a patch, a null that decoding would skip is named where it is; one that empties a
+	// list or map is not refused.
+	for js, field := range map[string]string{
+		`{"cart":[{"price":"1"},{"quantity":null}]}`: "cart[1].quantity",
+		`{"targeting":null}`:                         "targeting",
+		`{"cart":null,"Tags":null}`:                  "",
+		`{"targeting":{"customer_attributes":null}}`: "",
+	} {
+		var n nested
+		err := Decode([]byte(js), &n, Options{Patch: true})
+		if e, ok := err.(*epilogue.Error); (field == "" && err != nil) || (field != "" && (!ok || e.Field != field)) {
+			t.Errorf("patch %s: got %v, want field %q", js, err, field)
+		}
+	}
 	if err := Decode([]byte(`{"cart":[]} []`), &b, Options{}); err == nil {
 		t.Error("two JSON values accepted")
 	}
