@@ -180,6 +180,7 @@ func Backtest(ctx context.Context, opt LogOptions) (*LogReport, error) {
 	r := newReplay(&sc.s, opt.Bits, rep.TrainRows)
 	rep.Features = r.crossedLen()
 	pr = newProgress(opt.Progress, "learning")
+	pr.total = sc.rows
 	if sc.sorted {
 		err = streamLog(ctx, opt.Path, &sc.s, r, pr)
 	} else {

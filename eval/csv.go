@@ -166,11 +166,13 @@ func parseLabel(s string) (bool, bool) {
 	return false, false
 }
 
-// progress reports long reads on stderr, at most every couple of seconds.
+// progress reports long reads on stderr, at most every couple of seconds; with a total, as a
+// share of it.
 type progress struct {
-	w    io.Writer
-	what string
-	last time.Time
+	w     io.Writer
+	what  string
+	total int // rows expected, 0 when not known yet
+	last  time.Time
 }
 
 func newProgress(w io.Writer, what string) *progress {
@@ -183,7 +185,11 @@ func (p *progress) tick(n int) {
 	}
 	if now := time.Now(); now.Sub(p.last) >= 2*time.Second {
 		p.last = now
-		fmt.Fprintf(p.w, "eval: %s: %d rows\n", p.what, n)
+		if p.total > 0 {
+			fmt.Fprintf(p.w, "eval: %s: %d of %d rows (%d%%)\n", p.what, n, p.total, int64(n)*100/int64(p.total))
+		} else {
+			fmt.Fprintf(p.w, "eval: %s: %d rows\n", p.what, n)
+		}
 	}
 }
 
