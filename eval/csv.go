@@ -71,11 +71,12 @@ var utf8BOM = []byte("\uFEFF")
 func openTable(r io.Reader, file string) (*table, error) {
 	// The byte order mark some programs write goes before the parser sees it: after it, a
 	// quoted first name ("\uFEFF\"a\",…) is a bare quote to encoding/csv.
-	br := bufio.NewReader(r)
+	br := bufio.NewReaderSize(r, 64<<10)
 	if b, _ := br.Peek(len(utf8BOM)); bytes.Equal(b, utf8BOM) {
 		br.Discard(len(utf8BOM))
 	}
 	cr := csv.NewReader(br)
+	cr.Comma = separator(br)
 	cr.ReuseRecord = true
 	t := &table{file: file, r: cr}
 	h, err := cr.Read()
@@ -98,6 +99,33 @@ func openTable(r io.Reader, file string) (*table, error) {
 		first[name] = i
 	}
 	return t, nil
+}
+
+// separator is the field separator the header line uses: spreadsheets in many locales export
+// "CSV" with semicolons, and other tools write tabs. A header with a comma outside quotes is
+// comma-separated; one without, semicolon- or tab-separated by whichever it holds more of.
+func separator(br *bufio.Reader) rune {
+	b, _ := br.Peek(br.Size())
+	if i := bytes.IndexByte(b, '\n'); i >= 0 {
+		b = b[:i]
+	}
+	quoted := false
+	n := map[byte]int{}
+	for _, c := range b {
+		switch {
+		case c == '"':
+			quoted = !quoted
+		case !quoted && (c == ',' || c == ';' || c == '\t'):
+			n[c]++
+		}
+	}
+	switch {
+	case n[','] > 0 || n[';']+n['\t'] == 0:
+		return ','
+	case n[';'] >= n['\t']:
+		return ';'
+	}
+	return '\t'
 }
 
 // column returns the index of a named column, or an error naming the header line.

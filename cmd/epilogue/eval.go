@@ -80,7 +80,7 @@ func evalOBD(ctx context.Context, args []string, env func(string) string, stdout
 
 func evalLog(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
 	f := newFlags("eval log", "eval log --data FILE.csv --label COL [flags]", env, stderr)
-	path := f.str("data", "", "the click log, a CSV file with a header line")
+	path := f.str("data", "", "the click log, a CSV file with a header line (comma-, semicolon- or tab-separated)")
 	label := f.str("label", "", "the binary label column (0/1)")
 	tcol := f.str("time", "", "the time column: rows are stably sorted by it")
 	cats := f.str("categorical", "", "comma-separated categorical feature columns (default: every column but the label and the time)")
