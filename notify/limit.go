@@ -119,6 +119,7 @@ func prepare(trees map[string]*parse.Tree) error {
 		}
 	}
 	for _, tree := range trees {
+		showWholeValues(tree)
 		meter(tree)
 	}
 	return nil

@@ -289,6 +289,7 @@ func funcs(locale string, b *budget) map[string]any {
 			return "", errors.New("want a time")
 		},
 		"status": func(s string) string { return statusName(locale, s) },
+		showFunc: show,
 		"textOn": textOn,
 		// withQuery adds key=value to a URL's query, escaped: {{.Links.Survey | withQuery "score" 9}}.
 		"withQuery": func(key string, value any, raw string) (string, error) {

@@ -185,6 +185,9 @@ var execRules = []struct {
 	{regexp.MustCompile(`^wrong type for value; expected (.+); got (.+)$`), func(node string, m []string) string {
 		return node + ": wrong kind of value: want " + friendly(m[1]) + ", got " + friendly(m[2])
 	}},
+	{regexp.MustCompile(`^error calling ` + showFunc + `: (.*)$`), func(_ string, m []string) string {
+		return m[1] // its message names the action and what to print instead
+	}},
 	{regexp.MustCompile(`^error calling (\w+): (.*)$`), func(_ string, m []string) string {
 		return m[1] + ": " + scrub(m[2])
 	}},
