@@ -108,8 +108,9 @@ func size(n int) string {
 }
 
 // prepare readies the parse trees of one part before it is first executed: it refuses
-// templates that call themselves and calls it cannot bound, then meters loops and calls.
-func prepare(trees map[string]*parse.Tree) error {
+// templates that call themselves and calls it cannot bound, then meters loops and calls (and,
+// with whole, checks that no action prints a whole object).
+func prepare(trees map[string]*parse.Tree, whole bool) error {
 	if err := noRecursion(trees); err != nil {
 		return err
 	}
@@ -119,7 +120,9 @@ func prepare(trees map[string]*parse.Tree) error {
 		}
 	}
 	for _, tree := range trees {
-		showWholeValues(tree)
+		if whole {
+			showWholeValues(tree)
+		}
 		meter(tree)
 	}
 	return nil

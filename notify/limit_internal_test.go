@@ -10,7 +10,7 @@ import (
 // template near a limit at save time could cross it with a customer's bigger order.
 func TestBuiltinsFarBelowLimits(t *testing.T) {
 	for _, tmpl := range Builtins() {
-		c, err := compile(tmpl)
+		c, err := compile(tmpl, true)
 		if err != nil {
 			t.Fatal(err)
 		}

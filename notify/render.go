@@ -21,7 +21,7 @@ import (
 // layout, and the text part. Errors are invalid_request naming the part (subject, html, text)
 // and the line. It compiles the template on every call; a Renderer compiles each template once.
 func Render(tmpl Template, brand Brand, data Data) (subject, html, text string, err error) {
-	c, err := compile(tmpl)
+	c, err := compile(tmpl, false)
 	if err != nil {
 		return "", "", "", err
 	}
@@ -47,7 +47,7 @@ func (p *pool) get() (*compiled, error) {
 	if c, ok := p.free.Get().(*compiled); ok {
 		return c, nil
 	}
-	return compile(p.tmpl)
+	return compile(p.tmpl, false)
 }
 
 // NewRenderer returns a renderer that keeps up to size compiled templates (256 when size <= 0).
@@ -67,7 +67,7 @@ func (r *Renderer) Render(tmpl Template, brand Brand, data Data) (subject, html,
 	if p == nil {
 		// Compile once here rather than in get, so that a template that does not compile
 		// is reported and never cached.
-		c, err := compile(tmpl)
+		c, err := compile(tmpl, false)
 		if err != nil {
 			return "", "", "", err
 		}
@@ -101,7 +101,10 @@ type compiled struct {
 	text    *texttemplate.Template
 }
 
-func compile(tmpl Template) (*compiled, error) {
+// compile parses a template with the layout and blocks. whole adds the check that no action
+// prints a whole object (see showFunc): Validate compiles with it, so every saved template has
+// passed it, and rendering for sending goes without its cost (a function call per action).
+func compile(tmpl Template, whole bool) (*compiled, error) {
 	c := &compiled{locale: NormalizeLocale(tmpl.Locale)}
 	if c.locale == "" {
 		c.locale = "en"
@@ -112,7 +115,7 @@ func compile(tmpl Template) (*compiled, error) {
 	if c.subject, err = texttemplate.New("subject").Option("missingkey=error").Funcs(fm).Parse(tmpl.Subject); err != nil {
 		return nil, partError("subject", err)
 	}
-	if err := prepare(textTrees(c.subject)); err != nil {
+	if err := prepare(textTrees(c.subject), whole); err != nil {
 		return nil, partError("subject", err)
 	}
 	if c.html, err = parseHTML(tmpl.HTML, fm); err != nil {
@@ -127,13 +130,13 @@ func compile(tmpl Template) (*compiled, error) {
 			trees[t.Name()] = t.Tree
 		}
 	}
-	if err := prepare(trees); err != nil {
+	if err := prepare(trees, whole); err != nil {
 		return nil, partError("html", err)
 	}
 	if c.text, err = parseText(tmpl.Text, fm); err != nil {
 		return nil, partError("text", err)
 	}
-	if err := prepare(textTrees(c.text)); err != nil {
+	if err := prepare(textTrees(c.text), whole); err != nil {
 		return nil, partError("text", err)
 	}
 	return c, nil

@@ -10,10 +10,11 @@ import (
 	"github.com/epiloguehq/epilogue"
 )
 
-// showFunc ends every printing action's pipeline (see showWholeValues): {{.Order}} would put
-// Go's own rendering of the order ("{1001 [{…}] 58.50 USD 2026-03-16 10:00:00 +0000 UTC}") into
-// a customer's email, so printing a whole object or list of objects is an error that says what
-// to print instead, caught when the template is saved (Validate renders sample data).
+// showFunc ends every printing action's pipeline when a template is validated (see
+// showWholeValues): {{.Order}} would put Go's own rendering of the order ("{1001 [{…}] 58.50
+// USD 2026-03-16 10:00:00 +0000 UTC}") into a customer's email, so printing a whole object or
+// list of objects is an error that says what to print instead, caught when the template is
+// saved or previewed (Validate renders sample data).
 const showFunc = "epilogueShow"
 
 // showWholeValues adds showFunc, with the action's own text, to the pipeline of every action

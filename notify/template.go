@@ -278,7 +278,7 @@ func Validate(tmpl Template) error {
 			return epilogue.Invalid(p.name, "is longer than %d KB", maxPart>>10)
 		}
 	}
-	c, err := compile(tmpl)
+	c, err := compile(tmpl, true)
 	if err != nil {
 		return err
 	}
