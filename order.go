@@ -12,7 +12,7 @@ type Order struct {
 	Total      Amount     `json:"total"`
 	Currency   string     `json:"currency"`
 	Status     string     `json:"status"` // open, cancelled, refunded, partially_refunded
-	Source     string     `json:"source"` // api, shopify
+	Source     string     `json:"source"` // api, shopify: where Epilogue first heard of it; later updates keep it
 	CreatedAt  time.Time  `json:"created_at"`
 	UpdatedAt  time.Time  `json:"updated_at"`
 }

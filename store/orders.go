@@ -66,7 +66,7 @@ func (b *batch) applyOrder(u *track.Update) (string, error) {
 	}
 	if !found {
 		var refunded int64 // refunds may come first: webhooks race
-		if err := b.queryRow("OrderRefunds", u.ShopID, o.ID).Scan(&refunded); err != nil {
+		if err := b.queryRow("OrderRefunds", u.ShopID, o.ID, o.Currency).Scan(&refunded); err != nil {
 			return "", wrap("OrderRefunds", err)
 		}
 		watch, err := b.orderWatch(u, &o, cancel, sql.NullInt64{}, sql.NullInt64{})
@@ -111,6 +111,9 @@ func (b *batch) applyOrder(u *track.Update) (string, error) {
 	if err != nil {
 		return "", err
 	}
+	if o.Source, err = b.orderSource(u.ShopID, o.ID, u.Source); err != nil {
+		return "", err
+	}
 	o.Status = track.OrderStatus(cancel, o.Total, epilogue.Amount(cur.refunded))
 	data, err := marshal("order", &o)
 	if err != nil {
@@ -135,6 +138,27 @@ func (b *batch) applyOrder(u *track.Update) (string, error) {
 		}
 	}
 	return track.Updated, nil
+}
+
+// orderSource returns the source of a stored order. An order keeps the source that first told
+// Epilogue of it (epilogue.Order.Source): a shop correcting a Shopify order through the API does
+// not make it an API order for the journeys and reports that ask where orders come from, and
+// Shopify's next orders/updated does not flip it back.
+func (b *batch) orderSource(shopID, id, fallback string) (string, error) {
+	var data string
+	if err := b.queryRow("OrderData", shopID, id).Scan(&data); err != nil {
+		return "", wrap("OrderData", err)
+	}
+	var stored struct {
+		Source string `json:"source"`
+	}
+	if err := unmarshal("order", data, &stored); err != nil {
+		return "", err
+	}
+	if stored.Source == "" {
+		return fallback, nil
+	}
+	return stored.Source, nil
 }
 
 // orderWatch decides whether stall detection watches an order, and since when: while it
@@ -234,8 +258,11 @@ func (b *batch) upsertOrderCustomer(shopID string, in *epilogue.Customer, now ti
 
 // applyRefund records a refund once; a new one updates its order's status (when the order is
 // known) and, when money went back, tells the journey engine. The same id again is a retry or,
-// with other money, a conflict (track.CheckRefundAgain); a new refund is checked against its
-// order (track.CheckRefund).
+// with other money, a conflict (track.CheckRefundAgain) through the API; from a platform, whose
+// refunds come again in every order update, it is the refund's money now (a pending transaction
+// succeeded). A new refund is checked against its order (track.CheckRefund). Only refunds in the
+// order's currency count towards its refunded total: a platform's refund in the customer's
+// presentment currency is recorded, and told, in that currency, but not added to the total.
 func (b *batch) applyRefund(u *track.Update, rf track.Refund) (string, error) {
 	st, found, err := b.orderState(u.ShopID, rf.OrderID)
 	if err != nil {
@@ -249,7 +276,13 @@ func (b *batch) applyRefund(u *track.Update, rf track.Refund) (string, error) {
 	switch err := b.queryRow("Refund", u.ShopID, rf.OrderID, rf.ID).Scan(&amount, &stored.Currency); {
 	case err == nil:
 		stored.Amount = epilogue.Amount(amount)
-		return track.Unchanged, track.CheckRefundAgain(u.Source, rf, stored)
+		if err := track.CheckRefundAgain(u.Source, rf, stored); err != nil {
+			return "", err
+		}
+		if rf.Amount == stored.Amount && (rf.Currency == stored.Currency || rf.Currency == "" || stored.Currency == "") {
+			return track.Unchanged, nil
+		}
+		return track.Updated, b.refundChanged(u, rf, stored, st, found)
 	case !errors.Is(err, sql.ErrNoRows):
 		return "", wrap("Refund", err)
 	}
@@ -264,19 +297,58 @@ func (b *batch) applyRefund(u *track.Update, rf track.Refund) (string, error) {
 	if err != nil || n == 0 {
 		return track.Unchanged, err
 	}
-	if found {
-		refunded := st.refunded + int64(rf.Amount)
-		status := track.OrderStatus(st.cancelled, epilogue.Amount(st.total), epilogue.Amount(refunded))
-		if _, err := b.exec("SetOrderRefunded", refunded, status, u.ShopID, rf.OrderID); err != nil {
-			return "", err
-		}
+	if err := b.addRefunded(u.ShopID, rf.OrderID, st, found, counted(rf, st)); err != nil {
+		return "", err
 	}
 	if rf.Amount > 0 {
-		err = b.activity(epilogue.Activity{ShopID: u.ShopID, Kind: epilogue.ActivityOrderRefunded, OrderID: rf.OrderID,
-			CustomerID: st.customerID, Time: track.ClampTime(rf.Time, u.ReceivedAt), Data: map[string]string{
-				"amount": rf.Amount.String(), "currency": rf.Currency, "refund_id": rf.ID}})
+		err = b.refunded(u, rf, st.customerID)
 	}
 	return track.Created, err
+}
+
+// refundChanged records a platform's refund whose money changed, moves the order's refunded
+// total by the difference, and tells the journey engine when money went back for the first time.
+func (b *batch) refundChanged(u *track.Update, rf, stored track.Refund, st orderState, found bool) error {
+	if _, err := b.exec("SetRefund", int64(rf.Amount), rf.Currency, u.ShopID, rf.OrderID, rf.ID); err != nil {
+		return err
+	}
+	if stored.Currency == "" {
+		stored.Currency = st.currency
+	}
+	if err := b.addRefunded(u.ShopID, rf.OrderID, st, found, counted(rf, st)-counted(stored, st)); err != nil {
+		return err
+	}
+	if stored.Amount == 0 && rf.Amount > 0 {
+		return b.refunded(u, rf, st.customerID)
+	}
+	return nil
+}
+
+// counted is what a refund adds to its order's refunded total: its amount when it is in the
+// order's currency (or the order is not known yet, when OrderRefunds sums it on arrival).
+func counted(rf track.Refund, st orderState) int64 {
+	if rf.Currency != st.currency {
+		return 0
+	}
+	return int64(rf.Amount)
+}
+
+// addRefunded moves a known order's refunded total, and the status that follows from it, by delta.
+func (b *batch) addRefunded(shopID, orderID string, st orderState, found bool, delta int64) error {
+	if !found || delta == 0 {
+		return nil
+	}
+	refunded := st.refunded + delta
+	status := track.OrderStatus(st.cancelled, epilogue.Amount(st.total), epilogue.Amount(refunded))
+	_, err := b.exec("SetOrderRefunded", refunded, status, shopID, orderID)
+	return err
+}
+
+// refunded tells the journey engine that money went back on an order.
+func (b *batch) refunded(u *track.Update, rf track.Refund, customerID string) error {
+	return b.activity(epilogue.Activity{ShopID: u.ShopID, Kind: epilogue.ActivityOrderRefunded, OrderID: rf.OrderID,
+		CustomerID: customerID, Time: track.ClampTime(rf.Time, u.ReceivedAt), Data: map[string]string{
+			"amount": rf.Amount.String(), "currency": rf.Currency, "refund_id": rf.ID}})
 }
 
 // Order returns one order of a shop.

@@ -88,7 +88,7 @@ type Refund struct {
 type Result struct {
 	Order     string           // created, updated, unchanged; "" when the update had no order
 	Shipments []ShipmentResult // one per shipment touched, in order
-	Refunds   []string         // per refund: created or unchanged
+	Refunds   []string         // per refund: created, unchanged, or updated (a platform's refund whose money changed)
 	// Err is this update's own failure (a shipment not found, a rejected value): the other
 	// updates of its batch commit regardless.
 	Err error
@@ -182,7 +182,7 @@ func validateOrder(o *epilogue.Order, now time.Time, strict bool) error {
 		if c.ID != o.CustomerID {
 			return epilogue.Invalid("customer.id", "differs from the order's customer_id")
 		}
-		if c.Email != "" && !validEmail(c.Email, strict) {
+		if c.Email != "" && !ValidEmail(c.Email, strict) {
 			return epilogue.Invalid("customer.email", "is not an email address (one bare address such as \"ana@example.com\")")
 		}
 		for _, f := range []struct {
@@ -332,11 +332,12 @@ func validTime(field string, t, now time.Time) error {
 	return nil
 }
 
-// validEmail reports whether s can be an email address: at most 320 bytes with an @ and no
+// ValidEmail reports whether s can be an email address: at most 320 bytes with an @ and no
 // whitespace or control characters (a line break would add headers to a message sent to it)
-// and, when strict, one bare RFC 5322 address, without a display name, angle brackets or
-// comment ("Ana <ana@example.com>" names an address, it is not one).
-func validEmail(s string, strict bool) bool {
+// and, when strict (the API), one bare RFC 5322 address, without a display name, angle brackets
+// or comment ("Ana <ana@example.com>" names an address, it is not one). The webhook adapters use
+// the loose rule to drop a contact that an order from a platform would otherwise be refused for.
+func ValidEmail(s string, strict bool) bool {
 	if len(s) > 320 || !strings.Contains(s, "@") || strings.IndexFunc(s, func(r rune) bool {
 		return unicode.IsSpace(r) || unicode.IsControl(r)
 	}) >= 0 {

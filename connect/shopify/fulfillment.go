@@ -13,6 +13,7 @@ import (
 // fulfillment is Shopify's Fulfillment: one parcel of an order, Epilogue's shipment.
 type fulfillment struct {
 	ID              payload.ID   `json:"id"`
+	GID             string       `json:"admin_graphql_api_id"`
 	OrderID         payload.ID   `json:"order_id"`
 	TrackingCompany string       `json:"tracking_company"`
 	TrackingNumber  string       `json:"tracking_number"`
@@ -26,12 +27,14 @@ type fulfillment struct {
 
 // change turns a fulfillment into a shipment change; orderID fills a missing order_id (a
 // fulfillment inside its order). Its shipment_status, when Shopify set one, is a timeline event.
+// A fulfillment webhook always names its order: without one, the body is another resource (an
+// order sent under a fulfillment topic would become a shipment of no order).
 func (f *fulfillment) change(orderID string, now time.Time) (track.ShipmentChange, error) {
 	sid, err := id("id", f.ID)
 	if err != nil {
 		return track.ShipmentChange{}, err
 	}
-	if f.OrderID != "" {
+	if f.OrderID != "" || orderID == "" {
 		if orderID, err = id("order_id", f.OrderID); err != nil {
 			return track.ShipmentChange{}, err
 		}
@@ -64,6 +67,7 @@ func url(u string) string {
 // fulfillmentEvent is Shopify's FulfillmentEvent: one carrier scan of a fulfillment.
 type fulfillmentEvent struct {
 	ID                    payload.ID   `json:"id"`
+	GID                   string       `json:"admin_graphql_api_id"`
 	FulfillmentID         payload.ID   `json:"fulfillment_id"`
 	OrderID               payload.ID   `json:"order_id"`
 	Status                string       `json:"status"`
@@ -108,6 +112,7 @@ func (e *fulfillmentEvent) change(now time.Time) (track.ShipmentChange, error) {
 // refund is Shopify's Refund; the money is in its refund transactions.
 type refund struct {
 	ID           payload.ID    `json:"id"`
+	GID          string        `json:"admin_graphql_api_id"`
 	OrderID      payload.ID    `json:"order_id"`
 	CreatedAt    payload.Time  `json:"created_at"`
 	ProcessedAt  payload.Time  `json:"processed_at"`
@@ -122,7 +127,11 @@ type transaction struct {
 }
 
 // refund sums the successful refund transactions; a refund without one (a restock) is zero.
-func (r *refund) refund(orderID string, now time.Time) (track.Refund, error) {
+// orderCurrency is the order's currency when the refund comes inside its order ("" otherwise):
+// a transaction without a currency is in it. Shopify's refund transactions are in the
+// customer's presentment currency, which may not be the order's (the shop's); one refund's
+// transactions are all in one, and amounts in two currencies are not added up.
+func (r *refund) refund(orderID, orderCurrency string, now time.Time) (track.Refund, error) {
 	rid, err := id("id", r.ID)
 	if err != nil {
 		return track.Refund{}, err
@@ -133,17 +142,31 @@ func (r *refund) refund(orderID string, now time.Time) (track.Refund, error) {
 		}
 	}
 	out := track.Refund{ID: rid, OrderID: orderID, Time: track.ClampTime(payload.First(r.ProcessedAt, r.CreatedAt), now)}
+	first := -1 // the first counted transaction with a currency
 	for i, t := range r.Transactions {
 		if t.Kind != "refund" || (t.Status != "success" && t.Status != "") {
 			continue
 		}
-		out.Amount += t.Amount.Amount
-		if c := strings.ToUpper(strings.TrimSpace(t.Currency)); c != "" {
-			if !epilogue.ValidCurrency(c) {
-				return track.Refund{}, epilogue.Invalid("transactions["+strconv.Itoa(i)+"].currency", "unknown ISO 4217 currency %q", t.Currency)
-			}
-			out.Currency = c
+		c := strings.ToUpper(strings.TrimSpace(t.Currency))
+		if c == "" {
+			c = orderCurrency
 		}
+		if c != "" {
+			field := "transactions[" + strconv.Itoa(i) + "].currency"
+			switch {
+			case !epilogue.ValidCurrency(c):
+				return track.Refund{}, epilogue.Invalid(field, "unknown ISO 4217 currency %q", t.Currency)
+			case first >= 0 && c != out.Currency:
+				return track.Refund{}, epilogue.Invalid(field, "is %s, but transactions[%d] is in %s: one refund's amounts "+
+					"are in one currency and cannot be added up", c, first, out.Currency)
+			case first < 0:
+				first, out.Currency = i, c
+			}
+		}
+		out.Amount += t.Amount.Amount
+	}
+	if out.Currency == "" {
+		out.Currency = orderCurrency
 	}
 	return out, nil
 }

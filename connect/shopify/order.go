@@ -13,6 +13,7 @@ import (
 // order is the part of Shopify's Order resource Epilogue keeps.
 type order struct {
 	ID                payload.ID      `json:"id"`
+	GID               string          `json:"admin_graphql_api_id"`
 	Email             string          `json:"email"`
 	ContactEmail      string          `json:"contact_email"`
 	Phone             string          `json:"phone"`
@@ -98,8 +99,10 @@ func (o *order) into(u *track.Update, now time.Time) error {
 			Title: payload.Clip(title, 1000), Price: li.Price.Amount, Quantity: li.Quantity})
 		ships = ships || li.RequiresShipping == nil || *li.RequiresShipping
 	}
+	// An order with more lines than an update may carry keeps its first MaxItems: refused, the
+	// webhook would only be retried and the order lost, while its total stays the whole order's.
 	if len(out.Items) > track.MaxItems {
-		return epilogue.Invalid("line_items", "at most %d line items", track.MaxItems)
+		out.Items = out.Items[:track.MaxItems]
 	}
 	out.Customer = o.customer()
 	if out.Customer != nil {
@@ -118,12 +121,9 @@ func (o *order) into(u *track.Update, now time.Time) error {
 		u.Shipments = append(u.Shipments, c)
 	}
 	for i := range o.Refunds {
-		rf, err := o.Refunds[i].refund(oid, now)
+		rf, err := o.Refunds[i].refund(oid, cur, now)
 		if err != nil {
 			return epilogue.Prefix("refunds["+strconv.Itoa(i)+"]", err)
-		}
-		if rf.Currency == "" {
-			rf.Currency = cur
 		}
 		u.Refunds = append(u.Refunds, rf)
 	}
@@ -133,7 +133,7 @@ func (o *order) into(u *track.Update, now time.Time) error {
 // customer is who placed the order: Shopify's customer, or the contact of a guest checkout
 // (no id: not stored as a customer, but the order keeps the contact for messages).
 func (o *order) customer() *epilogue.Customer {
-	c := &epilogue.Customer{Email: payload.Email(o.Email), Phone: payload.Clip(o.Phone, 32), Locale: payload.Clip(o.CustomerLocale, 35)}
+	c := &epilogue.Customer{Email: payload.Email(o.Email), Phone: payload.Phone(o.Phone, 32), Locale: payload.Clip(o.CustomerLocale, 35)}
 	if c.Email == "" {
 		c.Email = payload.Email(o.ContactEmail)
 	}
@@ -146,7 +146,7 @@ func (o *order) customer() *epilogue.Customer {
 		}
 		c.FirstName, c.LastName = payload.Clip(sc.FirstName, 100), payload.Clip(sc.LastName, 100)
 		if c.Phone == "" {
-			c.Phone = payload.Clip(sc.Phone, 32)
+			c.Phone = payload.Phone(sc.Phone, 32)
 		}
 	}
 	if b := o.BillingAddress; b != nil && c.FirstName == "" && c.LastName == "" {

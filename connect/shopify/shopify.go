@@ -63,12 +63,12 @@ func Parse(shopID, topic string, body []byte, now time.Time) (*track.Update, err
 	switch topic {
 	case TopicOrdersCreate, TopicOrdersUpdated, TopicOrdersCancelled, TopicOrdersPaid, TopicOrdersFulfilled, TopicOrdersPartiallyFilled:
 		var o order
-		if err = payload.Decode(payload.Unwrap(body, "order"), &o); err == nil {
+		if err = decode(body, topic, &o, &o.GID, "Order", "order"); err == nil {
 			err = o.into(u, now)
 		}
 	case TopicFulfillmentsCreate, TopicFulfillmentsUpdate:
 		var f fulfillment
-		if err = payload.Decode(payload.Unwrap(body, "fulfillment"), &f); err == nil {
+		if err = decode(body, topic, &f, &f.GID, "Fulfillment", "fulfillment"); err == nil {
 			var c track.ShipmentChange
 			if c, err = f.change("", now); err == nil {
 				u.Shipments = append(u.Shipments, c)
@@ -76,7 +76,7 @@ func Parse(shopID, topic string, body []byte, now time.Time) (*track.Update, err
 		}
 	case TopicFulfillmentEventCreate:
 		var e fulfillmentEvent
-		if err = payload.Decode(payload.Unwrap(body, "fulfillment_event", "event"), &e); err == nil {
+		if err = decode(body, topic, &e, &e.GID, "FulfillmentEvent", "fulfillment_event", "event"); err == nil {
 			var c track.ShipmentChange
 			if c, err = e.change(now); err == nil {
 				u.Shipments = append(u.Shipments, c)
@@ -84,9 +84,9 @@ func Parse(shopID, topic string, body []byte, now time.Time) (*track.Update, err
 		}
 	case TopicRefundsCreate:
 		var r refund
-		if err = payload.Decode(payload.Unwrap(body, "refund"), &r); err == nil {
+		if err = decode(body, topic, &r, &r.GID, "Refund", "refund"); err == nil {
 			var rf track.Refund
-			if rf, err = r.refund("", now); err == nil {
+			if rf, err = r.refund("", "", now); err == nil {
 				u.Refunds = append(u.Refunds, rf)
 			}
 		}
@@ -109,6 +109,26 @@ func Followed(topic string) bool {
 		return true
 	}
 	return false
+}
+
+// decode reads the resource a topic sends (bare or under one of its wrapper keys) into v and
+// checks that it is that resource by its admin_graphql_api_id, which decoding sets in *gid
+// ("gid://shopify/Fulfillment/255858046" for kind "Fulfillment"), as Shopify's webhooks carry
+// it: the signature only proves who sent a body, and a refund read as a fulfillment would become
+// a parcel of its order. A body without one (older API versions) is read as its topic says.
+func decode(body []byte, topic string, v any, gid *string, kind string, wrappers ...string) error {
+	if err := payload.Decode(payload.Unwrap(body, wrappers...), v); err != nil {
+		return err
+	}
+	rest, ok := strings.CutPrefix(*gid, "gid://shopify/")
+	if !ok {
+		return nil
+	}
+	if got, _, _ := strings.Cut(rest, "/"); got != kind {
+		return epilogue.Invalid("X-Shopify-Topic", "is %s, but the body is a Shopify %s (admin_graphql_api_id %q), not a %s",
+			payload.Clip(topic, 100), payload.Clip(got, 100), payload.Clip(*gid, 200), kind)
+	}
+	return nil
 }
 
 // id checks a required id and returns it as a string.

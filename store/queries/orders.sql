@@ -50,5 +50,15 @@ ON CONFLICT DO NOTHING;
 -- name: Refund
 SELECT amount, currency FROM refunds WHERE shop_id = ? AND order_id = ? AND id = ?;
 
+-- name: SetRefund
+-- A platform's refund whose money changed (a pending transaction that succeeded).
+UPDATE refunds SET amount = ?, currency = ? WHERE shop_id = ? AND order_id = ? AND id = ?;
+
 -- name: OrderRefunds
-SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM refunds WHERE shop_id = ? AND order_id = ?;
+-- The refunds recorded before their order, in its currency ('' is the order's): a refund in
+-- another currency (a platform's presentment currency) cannot be added to the order's total.
+SELECT CAST(COALESCE(SUM(amount), 0) AS BIGINT) FROM refunds
+WHERE shop_id = ? AND order_id = ? AND (currency = ? OR currency = '');
+
+-- name: OrderData
+SELECT data FROM orders WHERE shop_id = ? AND id = ?;

@@ -15,6 +15,7 @@ import (
 
 	"github.com/epiloguehq/epilogue"
 	"github.com/epiloguehq/epilogue/internal/jsondecode"
+	"github.com/epiloguehq/epilogue/track"
 )
 
 // MaxBody is the largest webhook body parsed. Shopify orders with hundreds of lines reach a
@@ -198,12 +199,23 @@ func Join(parts ...string) string {
 	return strings.Join(out, ", ")
 }
 
-// Email returns e when it looks like an email address, "" otherwise: a webhook with a malformed
-// contact is still an order.
+// Email returns e when it passes the rule orders from platforms are validated by
+// (track.ValidEmail, loose), "" otherwise: a webhook with a malformed contact is still an order,
+// where keeping the contact would have it refused.
 func Email(e string) string {
 	e = strings.TrimSpace(e)
-	if len(e) > 320 || !strings.Contains(e, "@") {
+	if !track.ValidEmail(e, false) {
 		return ""
 	}
 	return e
+}
+
+// Phone returns p cut to n bytes, or "" when it holds a control character (a line break), which
+// an order's customer is refused for: a webhook with a malformed phone is still an order.
+func Phone(p string, n int) string {
+	p = Clip(p, n)
+	if epilogue.NoControl("phone", p, false) != nil {
+		return ""
+	}
+	return p
 }
