@@ -1,6 +1,11 @@
 package epilogue
 
-import "time"
+import (
+	"net/mail"
+	"strings"
+	"time"
+	"unicode"
+)
 
 // Customer is a shop's customer as Epilogue knows it.
 type Customer struct {
@@ -33,4 +38,23 @@ type Consent struct {
 func (c *Customer) Key() string {
 	r := CustomerRef{ID: c.ID, EmailSHA256: c.EmailSHA256}
 	return r.Key()
+}
+
+// ValidEmail reports whether s can be an email address: at most 320 bytes with an @ and no
+// whitespace or control characters (a line break would add headers to a message sent to it)
+// and, when strict (what the API accepts), one bare RFC 5322 address, without a display name,
+// angle brackets, comment or second address ("Ana <ana@example.com>" names an address, it is
+// not one). The webhook adapters use the loose rule to drop a contact that an order from a
+// platform would otherwise be refused for.
+func ValidEmail(s string, strict bool) bool {
+	if len(s) > 320 || !strings.Contains(s, "@") || strings.IndexFunc(s, func(r rune) bool {
+		return unicode.IsSpace(r) || unicode.IsControl(r)
+	}) >= 0 {
+		return false
+	}
+	if !strict {
+		return true
+	}
+	a, err := mail.ParseAddress(s)
+	return err == nil && a.Name == "" && a.Address == s
 }

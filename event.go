@@ -40,3 +40,11 @@ type Event struct {
 	// Spend is what the event charged the offer's budget (cpc at engagement, cpa at conversion).
 	Spend Amount `json:"spend,omitempty"`
 }
+
+// SameAs reports whether o, stored under e's id, is the event e describes: a retry, not another
+// event reusing the id. The time is not compared: an event sent without one is stamped when it
+// arrives, so each retry of it carries a new time.
+func (e *Event) SameAs(o *Event) bool {
+	return e.Type == o.Type && e.DecisionID == o.DecisionID && e.OfferID == o.OfferID &&
+		e.Value == o.Value && e.Currency == o.Currency
+}

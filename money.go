@@ -159,3 +159,12 @@ func (a Amount) FitsCurrency(currency string) bool {
 	}
 	return a%unit == 0
 }
+
+// TooPrecise is the error on field for an amount finer than its currency's minor unit (one
+// that FitsCurrency refuses).
+func TooPrecise(field string, a Amount, currency string) error {
+	if n := MinorUnits(currency); n > 0 {
+		return Invalid(field, "must have at most %d decimals in %s, not %s", n, currency, a)
+	}
+	return Invalid(field, "must be a whole number of %s (it has no minor unit), not %s", currency, a)
+}

@@ -33,6 +33,11 @@ func (e *Engine) Prepare(shopID string, in EventInput) (*epilogue.Event, error) 
 	if !epilogue.ValidExternalID(in.ID) {
 		return nil, epilogue.Invalid("id", "is required: 1 to 128 characters without spaces")
 	}
+	// ValidExternalID lets through the C1 controls (U+0080 to U+009F), which would be kept in
+	// the id as given.
+	if err := epilogue.NoControl("id", in.ID, false); err != nil {
+		return nil, err
+	}
 	if !contains(epilogue.OfferEventTypes, in.Type) {
 		return nil, epilogue.Invalid("type", "unknown event type %q; one of %v", in.Type, epilogue.OfferEventTypes)
 	}
@@ -45,19 +50,31 @@ func (e *Engine) Prepare(shopID string, in EventInput) (*epilogue.Event, error) 
 	if in.Time.Before(now.Add(-maxPast)) {
 		return nil, epilogue.Invalid("time", "is too old")
 	}
-	if in.Value > 0 && !epilogue.ValidCurrency(in.Currency) {
+	if in.Value > 0 && in.Type != epilogue.EventConversion {
+		return nil, epilogue.Invalid("value", "only a conversion has a value, not an event of type %q", in.Type)
+	}
+	if (in.Value > 0 || in.Currency != "") && !epilogue.ValidCurrency(in.Currency) {
 		return nil, epilogue.Invalid("currency", "a value needs an ISO 4217 currency, not %q", in.Currency)
+	}
+	if !in.Value.FitsCurrency(in.Currency) {
+		return nil, epilogue.TooPrecise("value", in.Value, in.Currency)
 	}
 	c, err := Verify(snap.Shop.Secret, in.Token, now)
 	if err != nil {
 		return nil, err
 	}
+	// The token was signed when the offer was shown, tokenTTL before it expires (to the second).
+	// An event cannot come before that; maxFuture allows for the client's clock.
+	if in.Time.Before(c.Expires.Add(-e.tokenTTL - time.Second - maxFuture)) {
+		return nil, epilogue.Invalid("time", "is before the offer was shown")
+	}
+	o := snap.Offer(c.OfferID)
 	ev := &epilogue.Event{
 		ID: in.ID, ShopID: shopID, Type: in.Type, DecisionID: c.DecisionID, OfferID: c.OfferID,
 		PlacementID: c.Placement, CustomerKey: c.CustomerKey, Arm: c.Arm, Time: in.Time.UTC(),
 		Value: in.Value, Currency: in.Currency, ReceivedAt: now,
 	}
-	if o := snap.Offer(c.OfferID); o != nil && charges(o, in.Type) && e.firstCharge(shopID, c, in.Type) && e.claims.claim(keyOf(ev), now) {
+	if o != nil && charges(o, in.Type) && e.firstCharge(shopID, c, in.Type) && e.claims.claim(keyOf(ev), now) {
 		ev.Spend = o.Payout.Amount
 	}
 	return ev, nil

@@ -1,23 +1,26 @@
 package httpapi
 
 import (
+	"maps"
 	"net/http"
+	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 
 	"github.com/epiloguehq/epilogue"
 )
 
 type customerIn struct {
-	Email      *string           `json:"email"`
-	Phone      *string           `json:"phone"`
-	FirstName  *string           `json:"first_name"`
-	LastName   *string           `json:"last_name"`
-	Locale     *string           `json:"locale"`
-	Timezone   *string           `json:"timezone"`
-	Attributes map[string]string `json:"attributes"`
-	Consent    *epilogue.Consent `json:"consent"`
-	Extra      map[string]any    `json:"-"`
+	Email      *string            `json:"email"`
+	Phone      *string            `json:"phone"`
+	FirstName  *string            `json:"first_name"`
+	LastName   *string            `json:"last_name"`
+	Locale     *string            `json:"locale"`
+	Timezone   *string            `json:"timezone"`
+	Attributes map[string]*string `json:"attributes"` // pointers: a null value is refused, not read as ""
+	Consent    *epilogue.Consent  `json:"consent"`
+	Extra      map[string]any     `json:"-"`
 }
 
 // putCustomer creates or updates a customer; fields left out keep their value.
@@ -25,6 +28,10 @@ func (s *Server) putCustomer(w http.ResponseWriter, r *http.Request) {
 	id := r.PathValue("id")
 	if !epilogue.ValidExternalID(id) {
 		s.fail(w, r, epilogue.Invalid("id", "must be 1 to 128 characters without spaces"))
+		return
+	}
+	if err := epilogue.NoControl("id", id, false); err != nil {
+		s.fail(w, r, err)
 		return
 	}
 	var in customerIn
@@ -41,12 +48,17 @@ func (s *Server) putCustomer(w http.ResponseWriter, r *http.Request) {
 	case err != nil:
 		s.fail(w, r, err)
 		return
+	case c.ErasedAt != nil:
+		// The store keeps an erasure whatever is upserted after it: what a PUT wrote would be
+		// kept under an erased record that decisions and messages no longer read.
+		s.fail(w, r, epilogue.Errorf(epilogue.EConflict, "customer %q was erased and stays erased; a returning customer needs a new id", epilogue.Clip(id)))
+		return
 	}
 	if err := applyCustomer(c, &in); err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	c.ErasedAt, c.UpdatedAt = nil, now
+	c.UpdatedAt = now
 	if err := s.store.UpsertCustomer(r.Context(), c); err != nil {
 		s.fail(w, r, err)
 		return
@@ -56,16 +68,6 @@ func (s *Server) putCustomer(w http.ResponseWriter, r *http.Request) {
 }
 
 func applyCustomer(c *epilogue.Customer, in *customerIn) error {
-	set := func(dst *string, v *string, field string, maxLen int) error {
-		if v == nil {
-			return nil
-		}
-		if len(*v) > maxLen {
-			return epilogue.Invalid(field, "must be at most %d characters", maxLen)
-		}
-		*dst = strings.TrimSpace(*v)
-		return nil
-	}
 	for _, f := range []struct {
 		dst   *string
 		v     *string
@@ -73,14 +75,22 @@ func applyCustomer(c *epilogue.Customer, in *customerIn) error {
 		limit int
 	}{{&c.Phone, in.Phone, "phone", 32}, {&c.FirstName, in.FirstName, "first_name", 100},
 		{&c.LastName, in.LastName, "last_name", 100}, {&c.Locale, in.Locale, "locale", 35}, {&c.Timezone, in.Timezone, "timezone", 64}} {
-		if err := set(f.dst, f.v, f.name, f.limit); err != nil {
+		if f.v == nil {
+			continue
+		}
+		v := strings.TrimSpace(*f.v)
+		if utf8.RuneCountInString(v) > f.limit {
+			return epilogue.Invalid(f.name, "must be at most %d characters", f.limit)
+		}
+		if err := epilogue.NoControl(f.name, v, false); err != nil {
 			return err
 		}
+		*f.dst = v
 	}
 	if in.Email != nil {
 		e := strings.TrimSpace(*in.Email)
-		if e != "" && (len(e) > 320 || !strings.Contains(e, "@")) {
-			return epilogue.Invalid("email", "is not an email address")
+		if e != "" && !epilogue.ValidEmail(e, true) {
+			return epilogue.Invalid("email", "is not an email address (one bare address such as \"ana@example.com\")")
 		}
 		c.Email, c.EmailSHA256 = e, ""
 		if e != "" {
@@ -96,15 +106,37 @@ func applyCustomer(c *epilogue.Customer, in *customerIn) error {
 		if len(in.Attributes) > 50 {
 			return epilogue.Invalid("attributes", "at most 50 attributes")
 		}
-		for k, v := range in.Attributes {
-			if k == "" || len(k) > 64 || len(v) > 256 {
-				return epilogue.Invalid("attributes."+k, "names are 1 to 64 and values at most 256 characters")
+		attrs := make(map[string]string, len(in.Attributes))
+		for _, k := range slices.Sorted(maps.Keys(in.Attributes)) { // the same error for the same body
+			v := in.Attributes[k]
+			if k == "" || utf8.RuneCountInString(k) > 64 {
+				return epilogue.Invalid("attributes", "attribute names are 1 to 64 characters, not %q", epilogue.Clip(k))
 			}
+			if err := epilogue.NoControl("attributes", k, false); err != nil {
+				return epilogue.Invalid("attributes", "attribute name %q: %s", epilogue.Clip(k), err.(*epilogue.Error).Message)
+			}
+			field := "attributes." + k
+			if v == nil {
+				return epilogue.Invalid(field, "must be a string, not null: leave the attribute out to remove it")
+			}
+			if utf8.RuneCountInString(*v) > 256 {
+				return epilogue.Invalid(field, "must be at most 256 characters")
+			}
+			if err := epilogue.NoControl(field, *v, false); err != nil {
+				return err
+			}
+			attrs[k] = *v
 		}
-		c.Attributes = in.Attributes
+		c.Attributes = attrs
 	}
 	if in.Consent != nil {
-		c.Consent = *in.Consent
+		// Each flag left out keeps its value: {"email":true} must not forget a "partners":false.
+		for _, f := range []struct{ dst, v **bool }{{&c.Consent.Email, &in.Consent.Email}, {&c.Consent.SMS, &in.Consent.SMS},
+			{&c.Consent.Marketing, &in.Consent.Marketing}, {&c.Consent.Partners, &in.Consent.Partners}} {
+			if *f.v != nil {
+				*f.dst = *f.v
+			}
+		}
 	}
 	return nil
 }

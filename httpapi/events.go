@@ -1,6 +1,8 @@
 package httpapi
 
 import (
+	"bytes"
+	"context"
 	"encoding/json"
 	"net/http"
 	"strconv"
@@ -8,6 +10,7 @@ import (
 
 	"github.com/epiloguehq/epilogue"
 	"github.com/epiloguehq/epilogue/decide"
+	"github.com/epiloguehq/epilogue/internal/jsondecode"
 )
 
 // maxEvents is the most events one call may carry.
@@ -79,6 +82,10 @@ func (s *Server) createEvents(w http.ResponseWriter, r *http.Request) {
 			s.log.ErrorContext(r.Context(), "storing events", "err", err, "request_id", requestID(r.Context()))
 			return
 		}
+		stored, err := s.storedEvents(r.Context(), c.key.ShopID, good, fresh)
+		if err != nil {
+			s.log.ErrorContext(r.Context(), "reading repeated events", "err", err, "request_id", requestID(r.Context()))
+		}
 		for j, ev := range good {
 			status := "duplicate"
 			if fresh[j] {
@@ -87,6 +94,12 @@ func (s *Server) createEvents(w http.ResponseWriter, r *http.Request) {
 			} else {
 				s.engine.Release(ev)
 			}
+			if o := stored[ev.ID]; !fresh[j] && o != nil && !ev.SameAs(o) {
+				// Not a retry: another event under a used id, which was not stored.
+				status = "rejected"
+				results[at[j]].Error = &errorDetail{Code: epilogue.EConflict, Field: "events[" + strconv.Itoa(at[j]) + "].id",
+					Message: "is already the id of another event (" + o.Type + " of offer " + o.OfferID + "); give each event its own id"}
+			}
 			results[at[j]].Status = status
 			s.metrics.events.WithLabelValues(ev.Type, status).Inc()
 		}
@@ -94,10 +107,28 @@ func (s *Server) createEvents(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"results": results})
 }
 
+// storedEvents returns, by id, the stored events that the batch's duplicates repeated, so that a
+// retry can be told from another event reusing an id. It reads nothing when all were fresh.
+func (s *Server) storedEvents(ctx context.Context, shopID string, evs []*epilogue.Event, fresh []bool) (map[string]*epilogue.Event, error) {
+	var ids []string
+	for j, ev := range evs {
+		if !fresh[j] {
+			ids = append(ids, ev.ID)
+		}
+	}
+	if len(ids) == 0 {
+		return nil, nil
+	}
+	return s.store.EventsByID(ctx, shopID, ids)
+}
+
 // prepareEvent decodes and checks one event; it returns the client's id even when the rest is bad.
 func (s *Server) prepareEvent(shopID string, raw json.RawMessage) (*epilogue.Event, string, error) {
 	var in eventIn
-	if err := unmarshal(raw, &in, false); err != nil {
+	if string(bytes.TrimSpace(raw)) == "null" {
+		return nil, "", epilogue.Errorf(epilogue.EInvalid, "an event must be a JSON object, not null")
+	}
+	if err := jsondecode.Decode(raw, &in, jsondecode.Options{UseNumber: true, What: "an event"}); err != nil {
 		var probe struct {
 			ID any `json:"id"`
 		}

@@ -30,6 +30,7 @@ type Store interface {
 	Placements(ctx context.Context, shopID string, f epilogue.ListFilter) ([]*epilogue.Placement, string, error)
 
 	Decision(ctx context.Context, shopID, id string) (*epilogue.Decision, error)
+	EventsByID(ctx context.Context, shopID string, ids []string) (map[string]*epilogue.Event, error)
 
 	UpsertCustomer(ctx context.Context, c *epilogue.Customer) error
 	Customer(ctx context.Context, shopID, id string) (*epilogue.Customer, error)

@@ -145,6 +145,33 @@ func (db *DB) takeCharges(ctx context.Context, tx *sql.Tx, es []*epilogue.Event)
 	return taken, nil
 }
 
+// EventsByID returns the stored events of a shop with the given ids, by id; ids not stored are
+// absent. It is how a repeated event id is told apart as a retry or a different event.
+func (db *DB) EventsByID(ctx context.Context, shopID string, ids []string) (map[string]*epilogue.Event, error) {
+	found := make(map[string]*epilogue.Event, len(ids))
+	for start := 0; start < len(ids); {
+		chunk := ids[start : start+chunkRows(len(ids)-start)]
+		args := make([]any, 0, len(chunk)+1)
+		args = append(args, shopID)
+		for _, id := range chunk {
+			args = append(args, id)
+		}
+		rows, err := db.read.QueryContext(ctx, db.q.rows("EventsByID", len(chunk)), args...)
+		if err != nil {
+			return nil, wrap("EventsByID", err)
+		}
+		es, _, err := scanEvents(rows, 0)
+		if err != nil {
+			return nil, wrap("EventsByID", err)
+		}
+		for _, e := range es {
+			found[e.ID] = e
+		}
+		start += len(chunk)
+	}
+	return found, nil
+}
+
 // EventsAfter returns up to limit (default 1000) events of every shop stored after seq afterSeq, in insert
 // order, and the seq of the last one (afterSeq when there are none).
 func (db *DB) EventsAfter(ctx context.Context, afterSeq int64, limit int) ([]*epilogue.Event, int64, error) {

@@ -71,6 +71,31 @@ func TestEventDuplicates(t *testing.T) {
 	})
 }
 
+// TestEventsByID reads stored events back by id, within one shop, in more than one statement:
+// how the API tells a retried event from another event reusing its id.
+func TestEventsByID(t *testing.T) {
+	each(t, func(t *testing.T, db *store.DB) {
+		newShop(t, db, "a")
+		newShop(t, db, "b")
+		var batch []*epilogue.Event
+		var ids []string
+		for i := range 700 { // more ids than one statement takes
+			id := fmt.Sprintf("e%d", i)
+			batch = append(batch, event("a", id, "off_1", "", t0, 0))
+			ids = append(ids, id)
+		}
+		batch = append(batch, event("b", "only-in-b", "off_2", "", t0, 0))
+		_, err := db.InsertEvents(ctx, batch)
+		must(t, err)
+		got, err := db.EventsByID(ctx, "a", append(ids, "missing", "only-in-b"))
+		must(t, err)
+		if len(got) != 700 || got["missing"] != nil || got["only-in-b"] != nil {
+			t.Fatalf("%d events found; missing %v, other shop's %v", len(got), got["missing"], got["only-in-b"])
+		}
+		equal(t, "e699", got["e699"], batch[699])
+	})
+}
+
 // TestEventDuplicatesAcrossChunks sends a batch larger than one statement, with repeats far
 // apart, so the first and second copies land in different statements of one transaction.
 func TestEventDuplicatesAcrossChunks(t *testing.T) {

@@ -31,7 +31,7 @@ func CheckRefund(source string, rf Refund, o *OrderMoney) error {
 		return epilogue.Invalid("currency", "must be the order's currency %s, not %s", o.Currency, rf.Currency)
 	}
 	if !rf.Amount.FitsCurrency(o.Currency) {
-		return tooPrecise("amount", rf.Amount, o.Currency)
+		return epilogue.TooPrecise("amount", rf.Amount, o.Currency)
 	}
 	if o.Refunded+rf.Amount > o.Total {
 		return epilogue.Invalid("amount", "would refund %s %s in all, more than the order's total of %s (%s refunded already)",

@@ -4,11 +4,8 @@
 package track
 
 import (
-	"net/mail"
 	"strconv"
-	"strings"
 	"time"
-	"unicode"
 
 	"github.com/epiloguehq/epilogue"
 )
@@ -182,7 +179,7 @@ func validateOrder(o *epilogue.Order, now time.Time, strict bool) error {
 		if c.ID != o.CustomerID {
 			return epilogue.Invalid("customer.id", "differs from the order's customer_id")
 		}
-		if c.Email != "" && !ValidEmail(c.Email, strict) {
+		if c.Email != "" && !epilogue.ValidEmail(c.Email, strict) {
 			return epilogue.Invalid("customer.email", "is not an email address (one bare address such as \"ana@example.com\")")
 		}
 		for _, f := range []struct {
@@ -212,7 +209,7 @@ func validateOrder(o *epilogue.Order, now time.Time, strict bool) error {
 		return epilogue.Invalid("total", "must not be negative")
 	}
 	if !o.Total.FitsCurrency(o.Currency) {
-		return tooPrecise("total", o.Total, o.Currency)
+		return epilogue.TooPrecise("total", o.Total, o.Currency)
 	}
 	if len(o.Items) > MaxItems {
 		return epilogue.Invalid("items", "at most %d items", MaxItems)
@@ -231,7 +228,7 @@ func validateOrder(o *epilogue.Order, now time.Time, strict bool) error {
 		case it.Price < 0:
 			return epilogue.Invalid(field+".price", "must not be negative")
 		case !it.Price.FitsCurrency(o.Currency):
-			return tooPrecise(field+".price", it.Price, o.Currency)
+			return epilogue.TooPrecise(field+".price", it.Price, o.Currency)
 		case it.Quantity < 0 || it.Quantity > 1_000_000:
 			return epilogue.Invalid(field+".quantity", "must be between 0 and 1000000")
 		}
@@ -315,7 +312,7 @@ func validateRefund(r Refund, source string, now time.Time) error {
 		return epilogue.Invalid("amount", "must be more than zero")
 	}
 	if r.Currency != "" && !r.Amount.FitsCurrency(r.Currency) {
-		return tooPrecise("amount", r.Amount, r.Currency)
+		return epilogue.TooPrecise("amount", r.Amount, r.Currency)
 	}
 	return validTime("time", r.Time, now)
 }
@@ -330,32 +327,6 @@ func validTime(field string, t, now time.Time) error {
 		return epilogue.Invalid(field, "is out of range: %s is before 1970", t.UTC().Format(time.RFC3339))
 	}
 	return nil
-}
-
-// ValidEmail reports whether s can be an email address: at most 320 bytes with an @ and no
-// whitespace or control characters (a line break would add headers to a message sent to it)
-// and, when strict (the API), one bare RFC 5322 address, without a display name, angle brackets
-// or comment ("Ana <ana@example.com>" names an address, it is not one). The webhook adapters use
-// the loose rule to drop a contact that an order from a platform would otherwise be refused for.
-func ValidEmail(s string, strict bool) bool {
-	if len(s) > 320 || !strings.Contains(s, "@") || strings.IndexFunc(s, func(r rune) bool {
-		return unicode.IsSpace(r) || unicode.IsControl(r)
-	}) >= 0 {
-		return false
-	}
-	if !strict {
-		return true
-	}
-	a, err := mail.ParseAddress(s)
-	return err == nil && a.Name == "" && a.Address == s
-}
-
-// tooPrecise is the error for an amount finer than its currency's minor unit.
-func tooPrecise(field string, a epilogue.Amount, currency string) error {
-	if n := epilogue.MinorUnits(currency); n > 0 {
-		return epilogue.Invalid(field, "must have at most %d decimals in %s, not %s", n, currency, a)
-	}
-	return epilogue.Invalid(field, "must be a whole number of %s (it has no minor unit), not %s", currency, a)
 }
 
 // OrderStatus derives an order's status from its cancellation, total and refunds.

@@ -278,6 +278,73 @@ func TestEventsIngestion(t *testing.T) {
 	e.call("POST", "/v1/events", e.a.pk, `{"events":[`).mustError(t, 400, "invalid_request", "")
 }
 
+// TestEventsRefuseWhatTheyCannotHold: each event that cannot be what it says is rejected with
+// the field at fault, and an id reused for another event is a conflict, not a "duplicate" that
+// silently drops it.
+func TestEventsRefuseWhatTheyCannotHold(t *testing.T) {
+	e := startEnv(t, "")
+	e.setupShop() // a cpa offer paying 4.00 USD
+	tok := e.call("POST", "/v1/decisions", e.a.pk, structuredRequest).must(t, 200).str("offers", "0", "token")
+	ago := func(d time.Duration) string { return time.Now().Add(-d).UTC().Format(time.RFC3339) }
+	batch := fmt.Sprintf(`{"events":[
+	 {"id":"b0","type":"conversion","token":%[1]q,"value":"1.5","currency":"JPY"},
+	 {"id":"b1","type":"conversion","token":%[1]q,"value":"1.555","currency":"USD"},
+	 {"id":"b2","type":"conversion","token":%[1]q,"value":"12.00","currency":"EUR"},
+	 {"id":"b3","type":"impression","token":%[1]q,"currency":"XYZ"},
+	 {"id":"b4","type":"impression","token":%[1]q,"value":"3.00","currency":"USD"},
+	 {"id":"b5","type":"impression","token":%[1]q,"time":%[2]q},
+	 {"id":"b6\u0085","type":"impression","token":%[1]q},
+	 5,
+	 null,
+	 {"id":"ok1","type":"impression","token":%[1]q,"time":%[3]q},
+	 {"id":"ok1","type":"engagement","token":%[1]q},
+	 {"id":"ok1","type":"impression","token":%[1]q},
+	 {"id":"ok2","type":"conversion","token":%[1]q,"value":"12.50","currency":"USD"}]}`, tok, ago(time.Hour), ago(5*time.Minute))
+	r := e.call("POST", "/v1/events", e.a.pk, batch).must(t, 200)
+	want := []struct{ status, code, field, message string }{
+		{"rejected", "invalid_request", "events[0].value", "whole number of JPY"},
+		{"rejected", "invalid_request", "events[1].value", "at most 2 decimals"},
+		{"accepted", "", "", ""}, // a shop selling in several currencies reports the customer's; each event keeps its own
+		{"rejected", "invalid_request", "events[3].currency", ""},
+		{"rejected", "invalid_request", "events[4].value", "only a conversion"},
+		{"rejected", "invalid_request", "events[5].time", "before the offer was shown"},
+		{"rejected", "invalid_request", "events[6].id", "control characters"},
+		{"rejected", "invalid_request", "events[7]", "an event must be a JSON object"},
+		{"rejected", "invalid_request", "events[8]", "an event must be a JSON object"},
+		{"accepted", "", "", ""}, // five minutes before the decision: the client's clock may be behind
+		{"rejected", "conflict", "events[10].id", "another event"},
+		{"duplicate", "", "", ""}, // the same event again: a retry
+		{"accepted", "", "", ""},
+	}
+	for i, w := range want {
+		res := func(k ...string) string { return r.str(append([]string{"results", fmt.Sprint(i)}, k...)...) }
+		if res("status") != w.status || res("error", "code") != w.code || res("error", "field") != w.field || !strings.Contains(res("error", "message"), w.message) {
+			t.Fatalf("event %d: want %s %s %s %q, got %s", i, w.status, w.code, w.field, w.message, r.raw)
+		}
+	}
+	// Across batches too: another event under a stored id is a conflict, a retry is a duplicate.
+	r = e.call("POST", "/v1/events", e.a.pk, fmt.Sprintf(`{"events":[{"id":"ok2","type":"conversion","token":%[1]q,"value":"99.00","currency":"USD"},
+	 {"id":"ok2","type":"conversion","token":%[1]q,"value":"12.50","currency":"USD"}]}`, tok)).must(t, 200)
+	if r.str("results", "0", "error", "code") != "conflict" || r.str("results", "1", "status") != "duplicate" {
+		t.Fatalf("reused id across batches: %s", r.raw)
+	}
+	// What was stored is the first event of each id, and nothing of the rejected ones.
+	st, err := store.Open(context.Background(), e.db)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer st.Close()
+	got, err := st.EventsByID(context.Background(), e.a.id, []string{"b0", "b1", "b2", "b3", "b4", "b5", "b6\u0085", "ok1", "ok2"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// b2, the first conversion, charged the cpa; ok2 converted the same shown offer again.
+	if len(got) != 3 || got["ok1"].Type != "impression" || got["b2"].Currency != "EUR" || got["b2"].Spend != 4*epilogue.Micro ||
+		got["ok2"].Value != 12_500_000 || got["ok2"].Spend != 0 {
+		t.Fatalf("stored: %v", got)
+	}
+}
+
 func TestBudgetExhaustionStopsTheOfferWithinASecond(t *testing.T) {
 	e := startEnv(t, "")
 	e.call("POST", "/v1/placements", e.a.sk, issuePlacement).must(t, 201)
@@ -442,6 +509,28 @@ func TestCustomersPutAndErase(t *testing.T) {
 	}
 }
 
+// TestCustomerPutKeepsWhatItIsNotGiven: a consent flag left out keeps its value (an opt-out
+// is not forgotten), names are limited in characters, not bytes, and an erased customer is not
+// silently written again under the erased record.
+func TestCustomerPutKeepsWhatItIsNotGiven(t *testing.T) {
+	e := startEnv(t, "")
+	e.call("PUT", "/v1/customers/c7", e.a.sk, `{"consent":{"partners":false,"sms":true}}`).must(t, 200)
+	c := e.call("PUT", "/v1/customers/c7", e.a.sk, `{"consent":{"email":true,"sms":false}}`).must(t, 200)
+	if c.get("consent", "partners") != false || c.get("consent", "email") != true || c.get("consent", "sms") != false {
+		t.Fatalf("consent flags left out were forgotten: %s", c.raw)
+	}
+	name := strings.Repeat("é", 60) // 60 characters, 120 bytes
+	if c := e.call("PUT", "/v1/customers/c7", e.a.sk, `{"first_name":"`+name+`"}`).must(t, 200); c.str("first_name") != name {
+		t.Fatalf("name: %s", c.raw)
+	}
+	e.call("PUT", "/v1/customers/c7", e.a.sk, `{"first_name":"`+strings.Repeat("é", 101)+`"}`).mustError(t, 400, "invalid_request", "first_name")
+	e.call("DELETE", "/v1/customers/c7", e.a.sk, nil).must(t, 200)
+	e.call("PUT", "/v1/customers/c7", e.a.sk, `{"email":"ana@example.com","first_name":"Ana"}`).mustError(t, 409, "conflict", "")
+	if g := e.call("GET", "/v1/customers/c7", e.a.sk, nil).must(t, 200); g.str("erased_at") == "" || g.str("email") != "" || g.str("first_name") != "" {
+		t.Fatalf("a PUT after erasure wrote personal data: %s", g.raw)
+	}
+}
+
 func TestBadInputGetsPreciseErrorsAndWritesNothing(t *testing.T) {
 	e := startEnv(t, "")
 	e.setupShop()
@@ -487,6 +576,20 @@ func TestBadInputGetsPreciseErrorsAndWritesNothing(t *testing.T) {
 		{"flat object value", "POST", "/v1/decisions", strings.Replace(flatRequest, `"loyalty_tier":"gold"`, `"loyalty_tier":{"a":1}`, 1), 400, "invalid_request", "attributes.loyalty_tier"},
 		{"huge cart", "POST", "/v1/decisions", `{"placement":"confirmation","cart":[` + strings.Repeat(`{"sku":"a"},`, 100) + `{"sku":"a"}]}`, 400, "invalid_request", "cart"},
 		{"customer unknown field", "PUT", "/v1/customers/c1", `{"mail":"a@b.c"}`, 400, "invalid_request", "mail"},
+		// A line break in an address adds headers to the messages sent to it; a list or a display
+		// name is not one address, and its hash matches no decision's.
+		{"customer email CRLF", "PUT", "/v1/customers/c1", `{"email":"ana@example.com\r\nBcc: x@evil.example"}`, 400, "invalid_request", "email"},
+		{"customer two emails", "PUT", "/v1/customers/c1", `{"email":"ana@example.com, bo@example.com"}`, 400, "invalid_request", "email"},
+		{"customer display-name email", "PUT", "/v1/customers/c1", `{"email":"Ana <ana@example.com>"}`, 400, "invalid_request", "email"},
+		{"customer phone line break", "PUT", "/v1/customers/c1", `{"phone":"+1555\n0100"}`, 400, "invalid_request", "phone"},
+		{"customer NUL in name", "PUT", "/v1/customers/c1", `{"first_name":"An\u0000a"}`, 400, "invalid_request", "first_name"},
+		{"customer escape in attribute", "PUT", "/v1/customers/c1", `{"attributes":{"tier":"gold\u001b[2J"}}`, 400, "invalid_request", "attributes.tier"},
+		{"customer control in attribute name", "PUT", "/v1/customers/c1", `{"attributes":{"ti\u0000er":"gold"}}`, 400, "invalid_request", "attributes"},
+		{"customer empty attribute name", "PUT", "/v1/customers/c1", `{"attributes":{"":"gold"}}`, 400, "invalid_request", "attributes"},
+		{"customer null attribute", "PUT", "/v1/customers/c1", `{"attributes":{"tier":null}}`, 400, "invalid_request", "attributes.tier"},
+		{"customer consent type", "PUT", "/v1/customers/c1", `{"consent":{"email":"yes"}}`, 400, "invalid_request", "consent.email"},
+		{"customer Local timezone", "PUT", "/v1/customers/c1", `{"timezone":"Local"}`, 400, "invalid_request", "timezone"},
+		{"customer C1 control in id", "PUT", "/v1/customers/c1%C2%85", `{}`, 400, "invalid_request", "id"},
 		// Thirteen-digit amounts overflowed to negative ones, which were stored and then broke
 		// the shop's snapshot, the server's start and the learner.
 		{"huge budget", "POST", "/v1/offers", strings.Replace(issueOffer, `"total":"1000.00"`, `"total":"9999999999999"`, 1), 400, "invalid_request", "budget.total"},

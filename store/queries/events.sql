@@ -28,3 +28,8 @@ UPDATE events SET customer_key = ? WHERE shop_id = ? AND customer_key IN (?, ?) 
 INSERT INTO charges (shop_id, decision_id, offer_id, type) VALUES (?, ?, ?, ?)
 ON CONFLICT DO NOTHING
 RETURNING shop_id, decision_id, offer_id, type;
+
+-- name: EventsByID
+-- The tuple after VALUES is repeated once per id asked for.
+SELECT seq, shop_id, id, type, decision_id, offer_id, placement_id, customer_key, arm, time, value, currency, received_at, spend
+FROM events WHERE shop_id = ? AND id IN (VALUES (?));

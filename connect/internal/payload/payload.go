@@ -15,7 +15,6 @@ import (
 
 	"github.com/epiloguehq/epilogue"
 	"github.com/epiloguehq/epilogue/internal/jsondecode"
-	"github.com/epiloguehq/epilogue/track"
 )
 
 // MaxBody is the largest webhook body parsed. Shopify orders with hundreds of lines reach a
@@ -200,11 +199,11 @@ func Join(parts ...string) string {
 }
 
 // Email returns e when it passes the rule orders from platforms are validated by
-// (track.ValidEmail, loose), "" otherwise: a webhook with a malformed contact is still an order,
+// (epilogue.ValidEmail, loose), "" otherwise: a webhook with a malformed contact is still an order,
 // where keeping the contact would have it refused.
 func Email(e string) string {
 	e = strings.TrimSpace(e)
-	if !track.ValidEmail(e, false) {
+	if !epilogue.ValidEmail(e, false) {
 		return ""
 	}
 	return e
