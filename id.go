@@ -5,6 +5,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -63,8 +64,8 @@ func ValidExternalID(s string) bool {
 	if s == "" || s == "." || s == ".." || len(s) > 128 || strings.ContainsRune(s, utf8.RuneError) {
 		return false
 	}
-	for i := 0; i < len(s); i++ {
-		if s[i] <= ' ' || s[i] == 0x7f {
+	for _, r := range s {
+		if r <= ' ' || r == 0x7f || (r >= 0x80 && (unicode.IsControl(r) || unicode.IsSpace(r))) { // C1 controls, NEL, NBSP…
 			return false
 		}
 	}

@@ -30,13 +30,11 @@ func (e *Engine) Prepare(shopID string, in EventInput) (*epilogue.Event, error) 
 		return nil, epilogue.NotFound("shop", shopID)
 	}
 	now := e.clock.Now()
-	if !epilogue.ValidExternalID(in.ID) {
-		return nil, epilogue.Invalid("id", "is required: 1 to 128 characters without spaces")
+	if in.ID == "" {
+		return nil, epilogue.Invalid("id", "is required: 1 to 128 characters of your own, unique per event")
 	}
-	// ValidExternalID lets through the C1 controls (U+0080 to U+009F), which would be kept in
-	// the id as given.
-	if err := epilogue.NoControl("id", in.ID, false); err != nil {
-		return nil, err
+	if !epilogue.ValidExternalID(in.ID) {
+		return nil, epilogue.Invalid("id", "must be 1 to 128 characters without spaces or control characters")
 	}
 	if !contains(epilogue.OfferEventTypes, in.Type) {
 		return nil, epilogue.Invalid("type", "unknown event type %q; one of %v", in.Type, epilogue.OfferEventTypes)
@@ -53,8 +51,11 @@ func (e *Engine) Prepare(shopID string, in EventInput) (*epilogue.Event, error) 
 	if in.Value > 0 && in.Type != epilogue.EventConversion {
 		return nil, epilogue.Invalid("value", "only a conversion has a value, not an event of type %q", in.Type)
 	}
-	if (in.Value > 0 || in.Currency != "") && !epilogue.ValidCurrency(in.Currency) {
-		return nil, epilogue.Invalid("currency", "a value needs an ISO 4217 currency, not %q", in.Currency)
+	switch {
+	case in.Value > 0 && in.Currency == "":
+		return nil, epilogue.Invalid("currency", "is required with a value: an ISO 4217 currency such as \"USD\"")
+	case in.Currency != "" && !epilogue.ValidCurrency(in.Currency):
+		return nil, epilogue.Invalid("currency", "unknown ISO 4217 currency %q", in.Currency)
 	}
 	if !in.Value.FitsCurrency(in.Currency) {
 		return nil, epilogue.TooPrecise("value", in.Value, in.Currency)

@@ -30,10 +30,6 @@ func (s *Server) putCustomer(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, epilogue.Invalid("id", "must be 1 to 128 characters without spaces"))
 		return
 	}
-	if err := epilogue.NoControl("id", id, false); err != nil {
-		s.fail(w, r, err)
-		return
-	}
 	var in customerIn
 	if err := decode(w, r, &in, true); err != nil {
 		s.fail(w, r, err)
