@@ -68,8 +68,9 @@ func (x *scratch) top(m int, snap *Snapshot) []int {
 // computed in three steps, each cheaper than replaying the whole draw:
 //
 //   - Pruning: a candidate whose optimistic value (mean + 4σ) is below the pessimistic values
-//     (mean − 4σ) of max_offers others in distinct exclusion groups is beaten in every draw but
-//     a negligible share, so it cannot take a slot and is left out.
+//     (a hair under the mean: see epilogue.ThompsonDraw) of max_offers others in distinct
+//     exclusion groups is beaten in every draw but a negligible share, so it cannot take a slot
+//     and is left out.
 //   - Exactly, when only the shown offers remain: they cannot push each other out (they are in
 //     distinct groups and fit the placement), so each is shown iff its draw clears the reserve.
 //   - Otherwise by Monte Carlo, Rao-Blackwellized: each replay draws the other contenders and
@@ -134,8 +135,8 @@ func (p *propScratch) normals(dst []float64) {
 	}
 }
 
-// draw sets each candidate's sample: its value plus, when the scorer is uncertain, one
-// Gaussian draw of its error (Thompson sampling). It reports whether anything was drawn.
+// draw sets each candidate's sample: its value or, when the scorer is uncertain, one
+// optimistic Thompson draw (epilogue.ThompsonDraw). It reports whether anything was drawn.
 func (e *Engine) draw(x *scratch) bool {
 	stochastic := false
 	for i := range x.est {
@@ -150,7 +151,7 @@ func (e *Engine) draw(x *scratch) bool {
 	// and gives the rest a point estimate, and most of a decision's candidates are the rest.
 	for i := range x.est {
 		if sd := x.est[i].Std; sd > 0 {
-			x.sample[i] += sd * x.prop.rng.NormFloat64()
+			x.sample[i] = epilogue.ThompsonDraw(x.est[i].Value, sd, x.prop.rng.NormFloat64())
 		}
 	}
 	return true
@@ -200,7 +201,7 @@ func (e *Engine) propensities(d *epilogue.Decision, snap *Snapshot, pl *epilogue
 		z := p.z[r*m : (r+1)*m]
 		p.order = p.order[:0]
 		for c, j := range p.cont {
-			v := x.est[j].Value + x.est[j].Std*z[c]
+			v := epilogue.ThompsonDraw(x.est[j].Value, x.est[j].Std, z[c])
 			p.draw[c] = v
 			n := len(p.order)
 			if n == keep {
@@ -230,7 +231,7 @@ func (e *Engine) propensities(d *epilogue.Decision, snap *Snapshot, pl *epilogue
 // every other whose optimistic value reaches the max_offers-th best pessimistic value among
 // distinct groups (and the reserve). Past maxContenders the most optimistic are kept.
 func (p *propScratch) contenders(snap *Snapshot, slots int, reserve float64, x *scratch) {
-	lower := func(j int) float64 { return x.est[j].Value - pruneSigmas*x.est[j].Std }
+	lower := func(j int) float64 { return x.est[j].Value - pruneSigmas*epilogue.ThompsonBelow*x.est[j].Std }
 	upper := func(j int) float64 { return x.est[j].Value + pruneSigmas*x.est[j].Std }
 	// The best pessimistic values, a few more than the slots in case groups repeat.
 	keep := slots + 8
@@ -317,12 +318,16 @@ func reserveFloor(reserve float64) float64 {
 	return math.Inf(-1)
 }
 
-// tail returns P(mean + std·Z ≥ t) for a standard normal Z.
+// tail returns P(epilogue.ThompsonDraw(mean, std, Z) ≥ t) for a standard normal Z: the normal
+// tail, of std above the mean and of std·ThompsonBelow below it.
 func tail(t, mean, std float64) float64 {
 	switch {
 	case math.IsInf(t, -1):
 		return 1
 	case std > 0:
+		if t < mean {
+			std *= epilogue.ThompsonBelow
+		}
 		return 0.5 * math.Erfc((t-mean)/(std*math.Sqrt2))
 	case mean >= t:
 		return 1

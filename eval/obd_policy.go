@@ -5,6 +5,7 @@ import (
 	"math"
 	"math/rand/v2"
 
+	"github.com/epiloguehq/epilogue"
 	"github.com/epiloguehq/epilogue/learn"
 )
 
@@ -67,8 +68,8 @@ func policyOnTest(ctx context.Context, fx *obdFeatures, m *learn.Model, test []o
 	return out, loss / float64(len(test)), nil
 }
 
-// actionProbs estimates, from draws Thompson draws (one Gaussian per item, items shown in the
-// order of their draws), the probability of each item at each position: π[item*positions+k].
+// actionProbs estimates, from draws Thompson draws (one per item, as the decision engine makes
+// them: epilogue.ThompsonDraw; items shown in the order of their draws), the probability of each item at each position: π[item*positions+k].
 func actionProbs(mean, std []float64, positions, draws int, rng *rand.Rand) []float64 {
 	n := len(mean)
 	pi := make([]float64, n*positions)
@@ -76,7 +77,7 @@ func actionProbs(mean, std []float64, positions, draws int, rng *rand.Rand) []fl
 	top := make([]int, positions)
 	for range draws {
 		for a := range n {
-			draw[a] = mean[a] + std[a]*rng.NormFloat64()
+			draw[a] = epilogue.ThompsonDraw(mean[a], std[a], rng.NormFloat64())
 		}
 		topK(draw, top)
 		for k, a := range top {
