@@ -132,21 +132,39 @@ func setFields(s *schema, header []string) {
 	}
 }
 
-// streamLog runs the replay over a file already in time order, one row at a time.
+// streamLog runs the replay over a file already in time order, one row at a time; the
+// training part's second pass reads its rows again.
 func streamLog(ctx context.Context, path string, s *schema, r *replay, pr *progress) error {
-	f, err := os.Open(path)
+	r.again = func(learn func(y bool, base []uint64, raw []float32)) error {
+		again := newProgress(pr.w, "learning the training part again")
+		again.total = r.train
+		return eachRow(ctx, path, s, r.train, again, func(y bool, base []uint64, raw []float32) error {
+			learn(y, base, raw)
+			return nil
+		})
+	}
+	return eachRow(ctx, path, s, -1, pr, r.step)
+}
+
+// eachRow parses the rows of a file in file order, the first limit of them (all when limit < 0),
+// and hands each to f.
+func eachRow(ctx context.Context, path string, s *schema, limit int, pr *progress, f func(y bool, base []uint64, raw []float32) error) error {
+	file, err := os.Open(path)
 	if err != nil {
 		return err
 	}
-	defer f.Close()
-	t, err := openTable(f, path)
+	defer file.Close()
+	t, err := openTable(file, path)
 	if err != nil {
 		return err
 	}
 	base, raw := make([]uint64, s.bases()), make([]float32, len(s.num))
-	for n := 0; ; n++ {
+	for n := 0; n != limit; n++ {
 		rec, err := t.next()
 		if err == io.EOF {
+			if limit >= 0 {
+				return fmt.Errorf("%s changed while it was read", path)
+			}
 			return nil
 		}
 		if err != nil {
@@ -162,8 +180,11 @@ func streamLog(ctx context.Context, path string, s *schema, r *replay, pr *progr
 		if err != nil {
 			return err
 		}
-		r.step(y, base, raw)
+		if err := f(y, base, raw); err != nil {
+			return err
+		}
 	}
+	return nil
 }
 
 // sortedLog reads the rows' features into memory, compactly, and replays them stably sorted
@@ -212,13 +233,21 @@ func sortedLog(ctx context.Context, path string, s *schema, rows int, r *replay,
 		order[i] = i
 	}
 	sort.SliceStable(order, func(a, b int) bool { return times[order[a]].before(times[order[b]]) })
+	r.again = func(learn func(y bool, base []uint64, raw []float32)) error {
+		for _, i := range order[:r.train] {
+			learn(labels[i], bases[i*nb:(i+1)*nb], raws[i*nr:(i+1)*nr])
+		}
+		return nil
+	}
 	for n, i := range order {
 		if n%1024 == 0 {
 			if err := ctx.Err(); err != nil {
 				return err
 			}
 		}
-		r.step(labels[i], bases[i*nb:(i+1)*nb], raws[i*nr:(i+1)*nr])
+		if err := r.step(labels[i], bases[i*nb:(i+1)*nb], raws[i*nr:(i+1)*nr]); err != nil {
+			return err
+		}
 	}
 	return nil
 }

@@ -8,9 +8,11 @@ import (
 
 // replay is the learner side of a backtest. It feeds rows in time order to two families of
 // models, with and without pairwise crosses, one member per setting of the grid. At the end
-// of the training part it keeps each family's member with the least progressive log loss so
-// far, freezes a copy for the test part, and lets the live model go on predicting each row
-// before learning it, for progressive validation over the whole file.
+// of the training part it keeps each family's member with the least progressive log loss over
+// the last eighth of it (the grown model, not the one that learned fastest at the start: what
+// the trees' baseline tunes on too), freezes a copy for the test part that learns the training
+// part once more (see trainEpochs), and lets the live model go on predicting each row before
+// learning it, for progressive validation over the whole file.
 type replay struct {
 	s     *schema
 	train int
@@ -21,6 +23,9 @@ type replay struct {
 	values         []float32 // the cross values of the settings, each once
 	vecs           [][]learn.Feature
 	lossC, lossP   []float64 // progressive log loss on the training part, per member
+	lateC, lateP   []float64 // the same over its last eighth
+	// again replays the training part's rows to learn, for the test model's second pass.
+	again          func(learn func(y bool, base []uint64, raw []float32)) error
 	bestC, bestP   int
 	frozenC        *learn.Model
 	frozenP        *learn.Model
@@ -59,6 +64,7 @@ func newReplay(s *schema, bits, train int) *replay {
 		r.plain = append(r.plain, learn.New(learnConfig(v, min(bits, 18))))
 	}
 	r.lossC, r.lossP = make([]float64, len(r.crossed)), make([]float64, len(r.plain))
+	r.lateC, r.lateP = make([]float64, len(r.crossed)), make([]float64, len(r.plain))
 	return r
 }
 
@@ -109,9 +115,13 @@ func (r *replay) vectors(base []uint64, raw []float32) []learn.Feature {
 	return r.x[:np]
 }
 
-func (r *replay) step(y bool, base []uint64, raw []float32) {
+// step learns one row in time order, or, past the training part, predicts it with the frozen
+// models and then learns it.
+func (r *replay) step(y bool, base []uint64, raw []float32) error {
 	if r.n == r.train {
-		r.choose()
+		if err := r.choose(); err != nil {
+			return err
+		}
 	}
 	r.n++
 	xp := r.vectors(base, raw)
@@ -119,13 +129,22 @@ func (r *replay) step(y bool, base []uint64, raw []float32) {
 		if y {
 			r.trainPositives++
 		}
+		late := r.n > r.train-r.train/8
 		for k, m := range r.crossed {
-			r.lossC[k] += learnOne(m, r.vecs[r.settings[k].value], y)
+			l := learnOne(m, r.vecs[r.settings[k].value], y)
+			r.lossC[k] += l
+			if late {
+				r.lateC[k] += l
+			}
 		}
 		for k, m := range r.plain {
-			r.lossP[k] += learnOne(m, xp, y)
+			l := learnOne(m, xp, y)
+			r.lossP[k] += l
+			if late {
+				r.lateP[k] += l
+			}
 		}
-		return
+		return nil
 	}
 	x := r.vecs[r.settings[r.bestC].value]
 	pc, _, _ := r.frozenC.PredictFeatures(learn.Engage, x)
@@ -133,6 +152,7 @@ func (r *replay) step(y bool, base []uint64, raw []float32) {
 	r.predC, r.predP, r.labels = append(r.predC, pc), append(r.predP, pp), append(r.labels, y)
 	r.restC += learnOne(r.crossed[r.bestC], x, y)
 	r.restP += learnOne(r.plain[r.bestP], xp, y)
+	return nil
 }
 
 // learnOne predicts a row, learns it and returns the prediction's log loss.
@@ -153,9 +173,28 @@ func argmin(v []float64) int {
 }
 
 // choose keeps the best model of each family and lets the others go.
-func (r *replay) choose() {
-	r.bestC, r.bestP = argmin(r.lossC), argmin(r.lossP)
+// trainEpochs is how many times the test part's models learn the training part. One online pass
+// of the diagonal posterior under-fits features that go together (an offer, its kind and its
+// category; their crosses): each update splits the surprise by the weights' variances, not by
+// what the others already explain, and a second pass settles much of what the first left. On
+// the simulator's logs and the generated ones (BENCHMARKS.md) it raised the test AUC by 0.002
+// to 0.004 and lowered its log loss; a third pass added nothing. The progressive validation
+// stays one pass: its model predicts every row before it has seen it.
+const trainEpochs = 2
+
+func (r *replay) choose() error {
+	r.bestC, r.bestP = argmin(r.lateC), argmin(r.lateP)
 	r.frozenC, r.frozenP = r.crossed[r.bestC].Clone(), r.plain[r.bestP].Clone()
+	for e := 1; e < trainEpochs && r.again != nil; e++ {
+		err := r.again(func(y bool, base []uint64, raw []float32) {
+			xp := r.vectors(base, raw)
+			r.frozenC.UpdateFeatures(learn.Engage, r.vecs[r.settings[r.bestC].value], y)
+			r.frozenP.UpdateFeatures(learn.Engage, xp, y)
+		})
+		if err != nil {
+			return err
+		}
+	}
 	for k := range r.crossed {
 		if k != r.bestC {
 			r.crossed[k] = nil
@@ -166,6 +205,7 @@ func (r *replay) choose() {
 			r.plain[k] = nil
 		}
 	}
+	return nil
 }
 
 func (r *replay) report(rep *LogReport) {
