@@ -21,15 +21,20 @@ func (s *Server) clickOffer(w http.ResponseWriter, r *http.Request) {
 		s.pageError(w, r, nil, epilogue.Errorf(epilogue.ENotFound, "this offer link is not valid or has expired"), pageView{})
 		return
 	}
-	// An offer with nowhere to go records no click (which could charge its budget).
+	// An offer with nowhere to go records no click (which could charge its budget). Offers are
+	// checked when saved; the target is checked again here, as this is where a javascript: or
+	// scheme-relative URL would become a redirect.
 	o, err := s.store.Offer(r.Context(), shop, ev.OfferID)
-	if err != nil || o.Action.URL == "" {
+	if err != nil || !epilogue.WebURL(o.Action.URL) {
 		s.engine.Release(ev)
 		s.pageError(w, r, nil, epilogue.Errorf(epilogue.ENotFound, "this offer is no longer available"), pageView{})
 		return
 	}
+	// A HEAD is a link scanner or a prefetch, not a customer: it is answered, and not counted.
 	// A click that cannot be recorded still takes the customer where they wanted to go.
-	if fresh, err := s.events.Submit(r.Context(), ev); err != nil || !fresh[0] {
+	if r.Method == http.MethodHead {
+		s.engine.Release(ev)
+	} else if fresh, err := s.events.Submit(r.Context(), ev); err != nil || !fresh[0] {
 		s.engine.Release(ev)
 		if err != nil {
 			s.log.ErrorContext(r.Context(), "recording an offer click", "err", err, "request_id", requestID(r.Context()))

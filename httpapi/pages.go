@@ -4,6 +4,7 @@ import (
 	"embed"
 	"errors"
 	"html/template"
+	"mime"
 	"net/http"
 	"strconv"
 	"strings"
@@ -23,8 +24,9 @@ var pageFS embed.FS
 
 var pageTemplate = template.Must(template.ParseFS(pageFS, "pages/page.html"))
 
-// maxForm bounds a page's form body.
-const maxForm = 16 << 10
+// maxForm bounds a page's form body. A comment of 2000 characters percent-encodes to up to
+// 24,000 bytes (4 bytes of UTF-8 a character, 3 characters a byte), and a browser sends it all.
+const maxForm = 32 << 10
 
 // pageView is what page.html shows.
 type pageView struct {
@@ -51,6 +53,7 @@ func (s *Server) page(w http.ResponseWriter, status int, p *journey.Page, v page
 	h := w.Header()
 	h.Set("Content-Type", "text/html; charset=utf-8")
 	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
 	// The token in the URL must not leak to the logo's host or a linked site.
 	h.Set("Referrer-Policy", "no-referrer")
 	h.Set("X-Frame-Options", "DENY")
@@ -65,10 +68,11 @@ func (s *Server) page(w http.ResponseWriter, status int, p *journey.Page, v page
 func (s *Server) pageError(w http.ResponseWriter, r *http.Request, p *journey.Page, err error, retry pageView) {
 	switch epilogue.ErrorCode(err) {
 	case epilogue.ENotFound:
-		s.page(w, http.StatusNotFound, p, pageView{Title: "This link does not work", Lines: []string{messageOf(err) + "."}})
-	case epilogue.EInvalid:
+		m := messageOf(err) // "this link has expired": a sentence of its own here
+		s.page(w, http.StatusNotFound, p, pageView{Title: "This link does not work", Lines: []string{strings.ToUpper(m[:1]) + m[1:] + "."}})
+	case epilogue.EInvalid, epilogue.ETooLarge, codeUnsupportedMedia:
 		retry.Error = "Please check your answer: " + messageOf(err) + "."
-		s.page(w, http.StatusBadRequest, p, retry)
+		s.page(w, statusOf[epilogue.ErrorCode(err)], p, retry)
 	default:
 		s.log.ErrorContext(r.Context(), "page failed", "path", r.URL.Path, "err", err, "request_id", requestID(r.Context()))
 		s.page(w, http.StatusInternalServerError, p, pageView{Title: "Something went wrong", Lines: []string{"Please try again in a moment."}})
@@ -77,7 +81,7 @@ func (s *Server) pageError(w http.ResponseWriter, r *http.Request, p *journey.Pa
 
 func messageOf(err error) string {
 	var e *epilogue.Error
-	if errors.As(err, &e) {
+	if errors.As(err, &e) && e.Message != "" {
 		if e.Field != "" {
 			return e.Field + " " + e.Message
 		}
@@ -137,12 +141,15 @@ func feedbackView(kind, brand string, selected int, comment string) pageView {
 		Scale: []int{1, 2, 3, 4, 5}, Selected: selected, Comment: comment}
 }
 
-func (s *Server) feedbackPage(w http.ResponseWriter, r *http.Request, kind string) {
-	linkKind := journey.LinkReview
-	if kind == journey.FeedbackNPS {
-		linkKind = journey.LinkSurvey
+func linkKindOf(feedbackKind string) string {
+	if feedbackKind == journey.FeedbackNPS {
+		return journey.LinkSurvey
 	}
-	p, err := s.journeys.OpenLink(r.Context(), r.PathValue("token"), linkKind)
+	return journey.LinkReview
+}
+
+func (s *Server) feedbackPage(w http.ResponseWriter, r *http.Request, kind string) {
+	p, err := s.journeys.OpenLink(r.Context(), r.PathValue("token"), linkKindOf(kind))
 	if err != nil {
 		s.pageError(w, r, p, err, pageView{})
 		return
@@ -164,8 +171,14 @@ func (s *Server) submitSurvey(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) submitFeedback(w http.ResponseWriter, r *http.Request, kind, field string) {
 	r.Body = http.MaxBytesReader(w, r.Body, maxForm)
-	if err := r.ParseForm(); err != nil {
-		s.pageError(w, r, nil, epilogue.Invalid("form", "could not be read"), pageView{Title: "Something is wrong with the form"})
+	if err := readForm(r); err != nil {
+		// Shown with the form again, in the shop's brand, if the link is good.
+		p, lerr := s.journeys.OpenLink(r.Context(), r.PathValue("token"), linkKindOf(kind))
+		if lerr != nil {
+			s.pageError(w, r, nil, lerr, pageView{})
+			return
+		}
+		s.pageError(w, r, p, err, feedbackView(kind, p.Brand.Name, -1, ""))
 		return
 	}
 	comment := r.PostForm.Get("comment")
@@ -187,6 +200,25 @@ func (s *Server) submitFeedback(w http.ResponseWriter, r *http.Request, kind, fi
 		lines = []string{"We already have your answer for this order. Thank you!"}
 	}
 	s.page(w, http.StatusOK, p, pageView{Title: "Thank you", Lines: lines})
+}
+
+// readForm parses the form of a page: the page's own forms send
+// application/x-www-form-urlencoded, and anything else (multipart, JSON) would otherwise read as
+// a form without answers.
+func readForm(r *http.Request) error {
+	if ct := r.Header.Get("Content-Type"); ct != "" {
+		if mt, _, err := mime.ParseMediaType(ct); err != nil || mt != "application/x-www-form-urlencoded" {
+			return &epilogue.Error{Code: codeUnsupportedMedia, Field: "form", Message: "must be sent as application/x-www-form-urlencoded"}
+		}
+	}
+	if err := r.ParseForm(); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return &epilogue.Error{Code: epilogue.ETooLarge, Field: "comment", Message: "is too long"}
+		}
+		return epilogue.Invalid("form", "could not be read")
+	}
+	return nil
 }
 
 // readableOn returns the text colour for a button of colour c: white on dark, near-black on

@@ -37,6 +37,17 @@ func (s *Service) OpenLink(ctx context.Context, token, kind string) (*Page, erro
 	if err != nil {
 		return nil, err
 	}
+	// An erased customer's review or survey link would store their words again: it is a link
+	// that never was. Their unsubscribe link still works.
+	if kind != LinkUnsubscribe && l.CustomerID != "" {
+		c, err := s.c.Store.Customer(ctx, l.ShopID, l.CustomerID)
+		if err == nil && c.ErasedAt != nil {
+			return nil, epilogue.Errorf(epilogue.ENotFound, "this link is not valid")
+		}
+		if err != nil && epilogue.ErrorCode(err) != epilogue.ENotFound {
+			return nil, err
+		}
+	}
 	return &Page{Link: l, Brand: cfg.brand}, nil
 }
 
@@ -87,7 +98,8 @@ func (s *Service) SubmitFeedback(ctx context.Context, token, kind string, score 
 	if score < lo || score > hi {
 		return p, false, epilogue.Invalid(field, "must be between %d and %d", lo, hi)
 	}
-	comment = strings.TrimSpace(comment)
+	// Browsers send a textarea's line breaks as CRLF, and its maxlength counts them as one.
+	comment = strings.TrimSpace(strings.ReplaceAll(comment, "\r\n", "\n"))
 	if utf8.RuneCountInString(comment) > maxComment || !utf8.ValidString(comment) {
 		return p, false, epilogue.Invalid("comment", "must be at most %d characters", maxComment)
 	}

@@ -79,6 +79,15 @@ func (b *Brand) Validate() error {
 	if b.Name == "" || len(b.Name) > 100 || strings.ContainsAny(b.Name, "\r\n") {
 		return epilogue.Invalid("name", "is required, one line of at most 100 characters")
 	}
+	// The brand's words are printed on every page and in every email (and the names in From).
+	for _, f := range []struct {
+		field, v  string
+		multiline bool
+	}{{"name", b.Name, false}, {"sender_name", b.SenderName, false}, {"postal_address", b.PostalAddress, true}} {
+		if err := epilogue.NoControl(f.field, f.v, f.multiline); err != nil {
+			return err
+		}
+	}
 	if b.LogoURL != "" && !httpURL(b.LogoURL) {
 		return epilogue.Invalid("logo_url", "must be an http or https URL")
 	}
