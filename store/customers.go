@@ -33,7 +33,7 @@ func (db *DB) Customer(ctx context.Context, shopID, id string) (*epilogue.Custom
 // EraseCustomer forgets who a customer is: it clears their contact details, names and attributes,
 // marks them erased, and replaces their key in events and decisions with one random pseudonym, so
 // what they did still teaches the model without pointing to a person. The customer part of stored
-// decision requests goes too.
+// decision requests goes too, and so do the words of their reviews and survey answers.
 func (db *DB) EraseCustomer(ctx context.Context, shopID, id string, at time.Time) error {
 	return db.tx(ctx, func(tx *sql.Tx) error {
 		c, err := scanCustomer(tx.QueryRowContext(ctx, db.q.get("Customer"), shopID, id), shopID)
@@ -64,6 +64,9 @@ func (db *DB) EraseCustomer(ctx context.Context, shopID, id string, at time.Time
 			return err
 		}
 		if err := db.eraseMessages(ctx, tx, shopID, id); err != nil {
+			return err
+		}
+		if _, err := db.exec(ctx, tx, "EraseFeedback", shopID, id); err != nil {
 			return err
 		}
 

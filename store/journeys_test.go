@@ -416,3 +416,29 @@ func TestEraseCustomerMessages(t *testing.T) {
 		}
 	})
 }
+
+// Erasing a customer removes the words of their reviews and answers and keeps the scores; other
+// customers' and other shops' feedback is untouched.
+func TestEraseCustomerFeedback(t *testing.T) {
+	each(t, func(t *testing.T, db *store.DB) {
+		newShop(t, db, "a")
+		newShop(t, db, "b")
+		for _, f := range []*journey.Feedback{
+			{ID: "fb_1", ShopID: "a", Kind: journey.FeedbackReview, OrderID: "1001", CustomerID: "c1", Score: 5, Comment: "Ana here, call me on 555-0100", Time: t0},
+			{ID: "fb_2", ShopID: "a", Kind: journey.FeedbackNPS, OrderID: "1002", CustomerID: "c2", Score: 9, Comment: "Grace's words", Time: t0},
+			{ID: "fb_3", ShopID: "b", Kind: journey.FeedbackNPS, OrderID: "1001", CustomerID: "c1", Score: 7, Comment: "Shop b's c1", Time: t0},
+		} {
+			_, err := db.SaveFeedback(ctx, f, &epilogue.Activity{ShopID: f.ShopID, Kind: epilogue.ActivityReviewSubmitted, OrderID: f.OrderID, CustomerID: f.CustomerID, Time: t0}, nil)
+			must(t, err)
+		}
+		must(t, db.EraseCustomer(ctx, "a", "c1", t0.Add(time.Hour)))
+		for id, want := range map[string]string{"fb_1": "", "fb_2": "Grace's words", "fb_3": "Shop b's c1"} {
+			var comment string
+			var score int
+			must(t, db.QueryRow(ctx, "SELECT comment, score FROM feedback WHERE id = '"+id+"'", &comment, &score))
+			if comment != want || score == 0 {
+				t.Errorf("%s after erasing a's c1: comment %q, score %d; want %q and the score kept", id, comment, score, want)
+			}
+		}
+	})
+}

@@ -9,3 +9,7 @@ WHERE shop_id = ? AND customer_id = ? ORDER BY seq DESC LIMIT ?;
 INSERT INTO feedback (shop_id, id, kind, order_id, customer_id, score, comment, time) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
 ON CONFLICT (shop_id, id) DO NOTHING;
 
+
+-- name: EraseFeedback
+-- An erased customer's reviews and answers keep their scores, without the words they wrote.
+UPDATE feedback SET comment = '' WHERE shop_id = ? AND customer_id = ? AND comment <> '';
