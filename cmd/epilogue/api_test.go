@@ -12,7 +12,6 @@ import (
 
 	"github.com/epiloguehq/epilogue"
 	"github.com/epiloguehq/epilogue/decide"
-	"github.com/epiloguehq/epilogue/store"
 )
 
 const issueOffer = `{"kind":"cross_sell","title":"Specialty beans, 20% off","body":"Roasted this week for your new machine.",
@@ -253,15 +252,7 @@ func TestEventsIngestion(t *testing.T) {
 		t.Fatalf("other shop's token: %s", o.raw)
 	}
 	// An expired token, signed with this shop's own secret, is refused.
-	st, err := store.Open(context.Background(), e.db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	shop, err := st.Shop(context.Background(), e.a.id)
-	st.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	shop := e.shop(e.a.id)
 	old := decide.Sign(shop.Secret, decide.Claims{DecisionID: "dec_old", OfferID: "off_x", Placement: "confirmation", Arm: "policy", Expires: time.Now().Add(-time.Minute)})
 	x := e.call("POST", "/v1/events", e.a.pk, fmt.Sprintf(`{"events":[{"id":"old1","type":"impression","token":%q}]}`, old)).must(t, 200)
 	if x.str("results", "0", "status") != "rejected" || !strings.Contains(x.str("results", "0", "error", "message"), "expired") {
@@ -329,11 +320,7 @@ func TestEventsRefuseWhatTheyCannotHold(t *testing.T) {
 		t.Fatalf("reused id across batches: %s", r.raw)
 	}
 	// What was stored is the first event of each id, and nothing of the rejected ones.
-	st, err := store.Open(context.Background(), e.db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := e.openStore()
 	got, err := st.EventsByID(context.Background(), e.a.id, []string{"b0", "b1", "b2", "b3", "b4", "b5", "b6\u0085", "ok1", "ok2"})
 	if err != nil {
 		t.Fatal(err)

@@ -10,7 +10,6 @@ import (
 
 	"github.com/chromedp/chromedp"
 	"github.com/epiloguehq/epilogue/journey"
-	"github.com/epiloguehq/epilogue/store"
 )
 
 // browser starts headless Chromium (Debian's package) for a test, or skips when it is not
@@ -42,15 +41,7 @@ func TestReviewPageInABrowser(t *testing.T) {
 	ctx := browser(t)
 	e := startEnv(t, "")
 	e.call("POST", "/v1/orders", e.a.sk, `{"id":"1001","customer":{"id":"c1","email":"ana@example.com","first_name":"Ana"},"items":[{"sku":"X1","title":"Espresso machine","price":"499.00","quantity":1}],"total":"499.00","currency":"USD","created_at":"2026-11-20T10:00:00Z"}`).must(t, 201)
-	st, err := store.Open(context.Background(), e.db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	shop, err := st.Shop(context.Background(), e.a.id)
-	st.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	shop := e.shop(e.a.id)
 	token := journey.SignLink(shop.Secret, journey.Link{Kind: journey.LinkReview, ShopID: shop.ID, OrderID: "1001", CustomerID: "c1",
 		Channel: "email", Expires: time.Now().Add(24 * time.Hour)})
 

@@ -134,6 +134,28 @@ func (r resp) get(path ...string) any {
 	return v
 }
 
+// openStore opens e's database beside the running app, for tests that look at what is stored;
+// it is closed when the test ends.
+func (e *env) openStore() *store.DB {
+	e.t.Helper()
+	st, err := store.Open(context.Background(), e.db)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	e.t.Cleanup(func() { st.Close() })
+	return st
+}
+
+// shop reads a shop of e from its database, for tests that sign tokens or links with its secret.
+func (e *env) shop(id string) *epilogue.Shop {
+	e.t.Helper()
+	shop, err := e.openStore().Shop(context.Background(), id)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return shop
+}
+
 // call sends a request with a key and an optional body (a string, []byte or any JSON value).
 func (e *env) call(method, path, key string, body any, headers ...string) resp {
 	e.t.Helper()

@@ -17,7 +17,6 @@ import (
 
 	"github.com/epiloguehq/epilogue/notify"
 	"github.com/epiloguehq/epilogue/notify/smtptest"
-	"github.com/epiloguehq/epilogue/store"
 )
 
 // TestJourneySMSWebhookAndOffers: a shop that enables texts sends shipping updates by SMS to a
@@ -149,11 +148,7 @@ func TestJourneysLoad(t *testing.T) {
 		t.Fatalf("a bad condition: %v", err)
 	}
 	os.Remove(filepath.Join(dir, "zz_bad.json"))
-	s, err := store.Open(context.Background(), e.db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer s.Close()
+	s := e.openStore()
 	js, err := s.ShopJourneys(context.Background(), e.a.id)
 	if err != nil {
 		t.Fatal(err)

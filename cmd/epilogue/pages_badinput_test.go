@@ -13,21 +13,12 @@ import (
 
 	"github.com/epiloguehq/epilogue/journey"
 	"github.com/epiloguehq/epilogue/notify/smtptest"
-	"github.com/epiloguehq/epilogue/store"
 )
 
 // pageLink signs a link of shop a of e for order 1001 and customer c1, valid for a day.
 func pageLink(t *testing.T, e *env, kind string) string {
 	t.Helper()
-	st, err := store.Open(context.Background(), e.db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
-	shop, err := st.Shop(context.Background(), e.a.id)
-	if err != nil {
-		t.Fatal(err)
-	}
+	shop := e.shop(e.a.id)
 	return "/" + kind + "/" + journey.SignLink(shop.Secret, journey.Link{Kind: kind, ShopID: shop.ID, OrderID: "1001", CustomerID: "c1",
 		Channel: "email", Ref: "enr_1", Expires: time.Now().Add(24 * time.Hour)})
 }
@@ -68,15 +59,7 @@ func TestFeedbackFormsFromRealBrowsers(t *testing.T) {
 		t.Fatalf("a review of 700 lines sent with CRLF: %d %s", r.status, r.raw)
 	}
 
-	st, err := store.Open(context.Background(), e.db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	shop, err := st.Shop(context.Background(), e.a.id)
-	st.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
+	shop := e.shop(e.a.id)
 	other := "/r/" + journey.SignLink(shop.Secret, journey.Link{Kind: journey.LinkReview, ShopID: shop.ID, OrderID: "1002", CustomerID: "c1",
 		Channel: "email", Expires: time.Now().Add(time.Hour)})
 	huge := []byte("rating=4&comment=" + strings.Repeat("a", 100<<10))
@@ -189,11 +172,7 @@ func TestOfferClickProbe(t *testing.T) {
 		t.Fatal("the GET recorded no click")
 	}
 
-	st, err := store.Open(context.Background(), e.db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer st.Close()
+	st := e.openStore()
 	off, err := st.Offer(context.Background(), e.a.id, o.str("id"))
 	if err != nil {
 		t.Fatal(err)
@@ -216,16 +195,7 @@ func TestOfferClickProbe(t *testing.T) {
 func TestPageLinksAreBoundToKindAndShop(t *testing.T) {
 	e := startEnv(t, "")
 	postOrder1001(t, e)
-	st, err := store.Open(context.Background(), e.db)
-	if err != nil {
-		t.Fatal(err)
-	}
-	a, errA := st.Shop(context.Background(), e.a.id)
-	b, errB := st.Shop(context.Background(), e.b.id)
-	st.Close()
-	if errA != nil || errB != nil {
-		t.Fatal(errA, errB)
-	}
+	a, b := e.shop(e.a.id), e.shop(e.b.id)
 	forged := e.call("GET", "/u/"+strings.Repeat("A", 40)+".AAAA", "", nil)
 	link := func(secret, shop, kind string) string {
 		return journey.SignLink(secret, journey.Link{Kind: kind, ShopID: shop, OrderID: "1001", CustomerID: "c1", Channel: "email",
