@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 
 	"github.com/epiloguehq/epilogue"
@@ -74,6 +75,9 @@ func (s *Server) getJourney(w http.ResponseWriter, r *http.Request) {
 
 func (s *Server) listJourneys(w http.ResponseWriter, r *http.Request) {
 	f, err := listFilter(r)
+	if err == nil && f.Kind != "" {
+		err = epilogue.Invalid("kind", "journeys have no kind; filter by status")
+	}
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -94,7 +98,14 @@ func (s *Server) updateJourney(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
+	var top map[string]json.RawMessage
+	_ = json.Unmarshal(body, &top) // a body that is not an object fails in unmarshalPatch
 	j, err := s.journeys.UpdateJourney(r.Context(), shopID(r), r.PathValue("id"), func(j *journey.Journey) error {
+		// encoding/json decodes an array into the elements already there without zeroing
+		// them, so new steps would keep whatever old steps set that they leave out.
+		if _, ok := top["steps"]; ok {
+			j.Steps = nil
+		}
 		return unmarshalPatch(body, j)
 	})
 	if err != nil {

@@ -3,6 +3,7 @@ package journey
 import (
 	"context"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/epiloguehq/epilogue"
@@ -14,6 +15,19 @@ import (
 // links in messages. Every method names the shop it acts for.
 type Service struct {
 	c Config
+	// writing holds one *sync.Mutex per shop: a change reads the stored journey, settings or
+	// brand, applies the patch and writes the whole back, so two changes at once would each
+	// overwrite the other's (a lost update, with both answered 200). This serializes them
+	// within a process.
+	writing sync.Map
+}
+
+// lock serializes the read-modify-write changes of one shop's configuration.
+func (s *Service) lock(shopID string) func() {
+	m, _ := s.writing.LoadOrStore(shopID, new(sync.Mutex))
+	mu := m.(*sync.Mutex)
+	mu.Lock()
+	return mu.Unlock
 }
 
 // NewService returns a service over the configuration's store.
@@ -75,6 +89,7 @@ func (s *Service) prepare(ctx context.Context, shopID string, j *Journey) error 
 // checks the result and stores it as a new version. Enrollments under way go on with the new
 // steps; one whose step was removed ends.
 func (s *Service) UpdateJourney(ctx context.Context, shopID, id string, patch func(j *Journey) error) (*Journey, error) {
+	defer s.lock(shopID)()
 	j, err := s.Journey(ctx, shopID, id)
 	if err != nil {
 		return nil, err
@@ -83,7 +98,10 @@ func (s *Service) UpdateJourney(ctx context.Context, shopID, id string, patch fu
 	if err := patch(j); err != nil {
 		return nil, err
 	}
-	j.ID, j.CreatedAt = id, created
+	if j.ID != id {
+		return nil, epilogue.Invalid("id", "cannot be changed")
+	}
+	j.CreatedAt = created
 	if err := s.prepare(ctx, shopID, j); err != nil {
 		return nil, err
 	}
@@ -155,6 +173,7 @@ func (s *Service) Settings(ctx context.Context, shopID string) (SettingsView, er
 
 // UpdateSettings applies a change to the shop's messaging settings and stores them.
 func (s *Service) UpdateSettings(ctx context.Context, shopID string, patch func(*Settings) error) (SettingsView, error) {
+	defer s.lock(shopID)()
 	cfg, err := s.installed(ctx, shopID)
 	if err != nil {
 		return SettingsView{}, err
@@ -197,6 +216,7 @@ func (s *Service) Brand(ctx context.Context, shopID string) (BrandView, error) {
 // UpdateBrand applies a change to the shop's brand and stores it. A brand without a name takes
 // the shop's.
 func (s *Service) UpdateBrand(ctx context.Context, shopID string, patch func(*notify.Brand) error) (BrandView, error) {
+	defer s.lock(shopID)()
 	cfg, err := s.installed(ctx, shopID)
 	if err != nil {
 		return BrandView{}, err
@@ -254,6 +274,15 @@ func (s *Service) Templates(ctx context.Context, shopID string) ([]TemplateView,
 func (s *Service) SaveTemplate(ctx context.Context, shopID string, t notify.Template) error {
 	if _, err := s.installed(ctx, shopID); err != nil {
 		return err
+	}
+	// Checked as given: normalized, a bad locale is "" and the error would show that instead.
+	if notify.NormalizeLocale(t.Locale) == "" {
+		return epilogue.Invalid("locale", "must be a locale such as \"en\" or \"fr-CA\", not %q", t.Locale)
+	}
+	for _, p := range []struct{ name, v string }{{"subject", t.Subject}, {"html", t.HTML}, {"text", t.Text}} {
+		if err := epilogue.NoControl(p.name, p.v, true); err != nil {
+			return err
+		}
 	}
 	t.Locale = notify.NormalizeLocale(t.Locale)
 	if err := notify.Validate(t); err != nil {

@@ -107,6 +107,9 @@ func Validate(j *Journey, templateExists func(id string) bool) error {
 	if j.Name == "" || len(j.Name) > 100 || strings.ContainsAny(j.Name, "\r\n") {
 		return epilogue.Invalid("name", "is required: one line of at most 100 characters")
 	}
+	if err := epilogue.NoControl("name", j.Name, false); err != nil {
+		return err
+	}
 	if j.Status != StatusActive && j.Status != StatusPaused && j.Status != StatusArchived {
 		return epilogue.Invalid("status", "must be active, paused or archived, not %q", j.Status)
 	}
@@ -273,6 +276,9 @@ func validateStep(s *Step, ids map[string]int, templateExists func(string) bool)
 			return epilogue.Invalid("per_unit", "a points step takes points or per_unit, not both")
 		case len(s.Reason) > 100:
 			return epilogue.Invalid("reason", "at most 100 characters")
+		}
+		if err := epilogue.NoControl("reason", s.Reason, false); err != nil {
+			return err
 		}
 	case StepWebhook:
 		u, err := url.Parse(s.URL)

@@ -63,3 +63,21 @@ func TestValidateNamesTheField(t *testing.T) {
 		t.Fatalf("aliases and defaults: %v %+v", err, j)
 	}
 }
+
+func TestValidateRefusesControlCharacters(t *testing.T) {
+	for field, mutate := range map[string]func(j *Journey){
+		"name":             func(j *Journey) { j.Name = "Ship\x00ped" },
+		"name ":            func(j *Journey) { j.Name = "Ship\u0085ped" }, // C1 control (NEL)
+		"steps[0].reason":  func(j *Journey) { j.Steps[0].Reason = "purchase\x1b[31m" },
+		"steps[0].reason ": func(j *Journey) { j.Steps[0].Reason = "two\nlines" },
+	} {
+		j := &Journey{Name: "x", Trigger: Trigger{Event: "order_placed"},
+			Steps: []Step{{ID: "a", Type: StepPoints, Points: 5}}}
+		mutate(j)
+		j.Defaults()
+		err := Validate(j, builtinOnly)
+		if err == nil || !strings.Contains(err.Error(), "("+strings.TrimSpace(field)+")") {
+			t.Errorf("%q: got %v", field, err)
+		}
+	}
+}
