@@ -62,9 +62,10 @@ func (s *Scheduler) dispatch(ctx context.Context) (int, error) {
 	return len(msgs), nil
 }
 
-// hold decides whether a claimed message must wait, and if so records why. Transactional
-// messages wait only for a suppression of the address (a hard bounce or complaint); marketing
-// also for consent, quiet hours and the attention budget.
+// hold decides whether a claimed message must wait or not go, and if so records why.
+// Transactional messages wait only for a suppression of the address (a hard bounce or
+// complaint) and are skipped when their journey is no longer active; marketing also waits for
+// consent, quiet hours and the attention budget.
 func (s *Scheduler) hold(ctx context.Context, o *Outcome, now time.Time) bool {
 	m := o.Message
 	set := func(status, reason string) bool {
@@ -98,12 +99,17 @@ func (s *Scheduler) hold(ctx context.Context, o *Outcome, now time.Time) bool {
 	if sup != nil && (sup.Scope == ScopeAll || !m.Transactional) {
 		return set(MsgSuppressed, sup.Reason)
 	}
-	if m.Transactional {
-		return false
-	}
 	cfg, err := s.c.Shops.get(ctx, m.ShopID, s.c.From)
 	if err != nil {
 		return later(err)
+	}
+	// A journey paused or archived while its message waited (quiet hours, the budget, a retry)
+	// sends nothing more: pausing is how a shop stops a journey that is wrong.
+	if j := cfg.byID[m.JourneyID]; j != nil && j.Status != StatusActive {
+		return set(MsgSkipped, "journey "+j.Status)
+	}
+	if m.Transactional {
+		return false
 	}
 	var c *epilogue.Customer
 	if m.CustomerID != "" {

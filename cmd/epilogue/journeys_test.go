@@ -441,3 +441,29 @@ func TestJourneyRelayFailures(t *testing.T) {
 	e.call("POST", "/v1/suppressions", e.a.sk, `{"channel":"email","address":"x","reason":"complaint"}`).mustError(t, 400, "invalid_request", "address")
 	e.call("POST", "/v1/suppressions", e.a.sk, `{"channel":"email","address":"a@b.c","reason":"dislike"}`).mustError(t, 400, "invalid_request", "reason")
 }
+
+// A journey paused while its message waits (here for quiet hours) sends nothing more, and the
+// timeline says why.
+func TestPausedJourneySendsNoWaitingMessage(t *testing.T) {
+	e := startJourneys(t, smtptest.Options{})
+	j := e.call("POST", "/v1/journeys", e.a.sk, `{"name":"Care tips","trigger":{"event":"order_placed"},
+		"steps":[{"type":"send","template":"replenishment","transactional":false}]}`).must(t, 201)
+	e.call("PUT", "/v1/customers/c2", e.a.sk, `{"timezone":"Europe/Paris"}`).must(t, 200)
+	e.clock.Set(time.Date(2026, 3, 17, 21, 30, 0, 0, time.UTC)) // 22:30 in Paris: quiet
+	e.order("3001", "c2", "bob@example.com", "en")
+	e.run()
+	before := len(e.mails()) // the confirmation
+	e.call("PATCH", "/v1/journeys/"+j.str("id"), e.a.sk, `{"status":"paused"}`).must(t, 200)
+	e.later(12 * time.Hour)
+	if got := len(e.mails()); got != before {
+		t.Fatalf("%d emails after the journey was paused", got-before)
+	}
+	_, entries := e.timeline("3001")
+	skipped := false
+	for _, x := range entries {
+		skipped = skipped || (x["kind"] == "skipped" && x["reason"] == "journey paused")
+	}
+	if !skipped {
+		t.Fatalf("no skip for the paused journey on the timeline: %v", entries)
+	}
+}
