@@ -279,7 +279,7 @@ func (b *batch) applyRefund(u *track.Update, rf track.Refund) (string, error) {
 		if err := track.CheckRefundAgain(u.Source, rf, stored); err != nil {
 			return "", err
 		}
-		if rf.Amount == stored.Amount && (rf.Currency == stored.Currency || rf.Currency == "" || stored.Currency == "") {
+		if rf.Same(stored) {
 			return track.Unchanged, nil
 		}
 		return track.Updated, b.refundChanged(u, rf, stored, st, found)

@@ -47,11 +47,7 @@ func CheckRefund(source string, rf Refund, o *OrderMoney) error {
 // platform it is not: Shopify repeats a refund in every orders/updated, and its sum grows when
 // a pending transaction succeeds.
 func CheckRefundAgain(source string, rf, stored Refund) error {
-	if source != SourceAPI {
-		return nil
-	}
-	sameCurrency := rf.Currency == "" || stored.Currency == "" || rf.Currency == stored.Currency
-	if rf.Amount == stored.Amount && sameCurrency {
+	if source != SourceAPI || rf.Same(stored) {
 		return nil
 	}
 	cur := stored.Currency
@@ -60,6 +56,12 @@ func CheckRefundAgain(source string, rf, stored Refund) error {
 	}
 	return epilogue.Errorf(epilogue.EConflict, "refund %q of order %q was recorded as %s%s: a refund id is for one refund; "+
 		"give another refund another id", epilogue.Clip(rf.ID), epilogue.Clip(rf.OrderID), stored.Amount, cur)
+}
+
+// Same reports whether rf gives back the money stored did: the same amount in the same currency
+// (an empty currency, sent or stored, is the order's).
+func (rf Refund) Same(stored Refund) bool {
+	return rf.Amount == stored.Amount && (rf.Currency == "" || stored.Currency == "" || rf.Currency == stored.Currency)
 }
 
 // CheckOrderChange checks an update of a stored order. Its currency cannot change: the refunds
