@@ -204,9 +204,9 @@ func boundedCalls(tree *parse.Tree) error {
 		if !ok || len(c.Args) <= 2 {
 			return nil
 		}
-		if id, ok := c.Args[0].(*parse.IdentifierNode); ok && (id.Ident == "html" || id.Ident == "urlquery") {
+		if escaper(c) {
 			loc, _ := tree.ErrorContext(c)
-			return fmt.Errorf("template: %s: %s takes one argument; join them first with print", loc, id.Ident)
+			return fmt.Errorf("template: %s: %s takes one argument; join them first with print", loc, c.Args[0])
 		}
 		return nil
 	})

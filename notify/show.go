@@ -61,6 +61,8 @@ func printable(t reflect.Type) bool {
 
 var stringer = reflect.TypeFor[fmt.Stringer]()
 
+// escaper reports whether a command calls one of html/template's predefined escapers, which it
+// treats specially (they must end a pipeline, and take their arguments through fmt).
 func escaper(c *parse.CommandNode) bool {
 	id, ok := c.Args[0].(*parse.IdentifierNode)
 	return ok && (id.Ident == "html" || id.Ident == "urlquery")
