@@ -70,15 +70,8 @@ func TestHostileTemplatesStopFast(t *testing.T) {
 		{"nested loops over preview data", "html", nest(3, "{{range $.Order.Items}}", ""), &big, steps},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			tmpl, _ := notify.Builtin(notify.TemplateOrderConfirmation, "en")
-			switch tc.part {
-			case "subject":
-				tmpl.Subject = tc.src
-			case "html":
-				tmpl.HTML = tc.src
-			case "text":
-				tmpl.Text = tc.src
-			}
+			base, _ := notify.Builtin(notify.TemplateOrderConfirmation, "en")
+			tmpl := withPart(base, tc.part, tc.src)
 			check := func(what string, err error) {
 				t.Helper()
 				var e *epilogue.Error
@@ -159,4 +152,17 @@ func TestBoundedFunctionsStillWork(t *testing.T) {
 	if want := `<p>Ada|&lt;Ada&gt;|https://shop.example/nps/1001?score=7&amp;sig=abc</p>`; !strings.Contains(html, want) {
 		t.Errorf("html lacks %s:\n%s", want, grep(html, "Ada|"))
 	}
+}
+
+// withPart returns t with one part ("subject", "html" or "text") replaced by src.
+func withPart(t notify.Template, part, src string) notify.Template {
+	switch part {
+	case "subject":
+		t.Subject = src
+	case "html":
+		t.HTML = src
+	case "text":
+		t.Text = src
+	}
+	return t
 }

@@ -19,16 +19,7 @@ func TestPrintingAWholeObjectIsRefused(t *testing.T) {
 		{"html", "{{range .Offers}}<a>{{.}}</a>{{end}}", "{{.}} prints a whole object"},
 		{"html", "<p>{{.Shipment | html}}</p>", "{{.Shipment | html}} prints a whole object: print one of its fields (Carrier, TrackingNumber, TrackingURL, Status, EstimatedDelivery) (html)"},
 	} {
-		tmpl := base
-		switch c.part {
-		case "subject":
-			tmpl.Subject = c.src
-		case "text":
-			tmpl.Text = c.src
-		case "html":
-			tmpl.HTML = c.src
-		}
-		err := notify.Validate(tmpl)
+		err := notify.Validate(withPart(base, c.part, c.src))
 		if err == nil || !strings.Contains(err.Error(), c.want) || strings.Contains(err.Error(), "epilogueShow") {
 			t.Errorf("%s %q: %v, want %q", c.part, c.src, err, c.want)
 		}
