@@ -85,7 +85,10 @@ func Saturate(ctx context.Context, d time.Duration, workers int, do Do) Result {
 
 // Rate sends requests on a fixed schedule of rps per second for d (an open loop) from a pool
 // of workers (at most maxInFlight outstanding). Latency counts from when a request was due, not
-// when it was sent, so a stalled server cannot hide its queueing (no coordinated omission).
+// when it was sent, so a stalled server cannot hide its queueing (no coordinated omission) —
+// except that a worker which slept until the due time counts from when it woke: time.Sleep
+// oversleeps by up to a millisecond here (the runtime's poller waits in whole milliseconds), and
+// that lateness is the generator's, not the server's.
 func Rate(ctx context.Context, d time.Duration, rps float64, maxInFlight int, do Do) Result {
 	var rec recorder
 	interval := float64(time.Second) / rps
@@ -102,12 +105,13 @@ func Rate(ctx context.Context, d time.Duration, rps float64, maxInFlight int, do
 				if i >= n {
 					return
 				}
-				due := start.Add(time.Duration(float64(i) * interval))
-				if wait := time.Until(due); wait > 0 {
+				from := start.Add(time.Duration(float64(i) * interval))
+				if wait := time.Until(from); wait > 0 {
 					time.Sleep(wait)
+					from = time.Now() // idle until now: no request of ours was waiting
 				}
 				err := do(int(i))
-				rec.add(time.Since(due), err)
+				rec.add(time.Since(from), err)
 			}
 		}()
 	}
