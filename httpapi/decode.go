@@ -73,7 +73,8 @@ func readAll(r io.Reader, b []byte) ([]byte, error) {
 }
 
 // decode reads the body into v. strict refuses unknown fields (configuration resources, where
-// a typo would silently do nothing).
+// a typo would silently do nothing; events, where it would drop a value). Orders and shipments
+// are not strict: integrations forward their platform's objects, which carry more.
 func decode(w http.ResponseWriter, r *http.Request, v any, strict bool) error {
 	b, err := readBody(w, r)
 	if err != nil {

@@ -25,6 +25,10 @@ type eventIn struct {
 	Currency string          `json:"currency"`
 }
 
+// valueSynonyms are the names other APIs give an event's value; an unknown field by one of
+// these names is answered with the right one.
+var valueSynonyms = map[string]bool{"amount": true, "revenue": true, "price": true, "total": true}
+
 type eventResult struct {
 	ID     string       `json:"id"`
 	Status string       `json:"status"`
@@ -40,7 +44,7 @@ func (s *Server) createEvents(w http.ResponseWriter, r *http.Request) {
 	}
 	body, err := readBody(w, r)
 	if err == nil {
-		err = unmarshal(body, &batch, false)
+		err = unmarshal(body, &batch, true)
 	}
 	if err == nil && batch.Events == nil {
 		err = epilogue.Invalid("events", "is required: an array of 1 to %d events", maxEvents)
@@ -128,7 +132,13 @@ func (s *Server) prepareEvent(shopID string, raw json.RawMessage) (*epilogue.Eve
 	if string(bytes.TrimSpace(raw)) == "null" {
 		return nil, "", epilogue.Errorf(epilogue.EInvalid, "an event must be a JSON object, not null")
 	}
-	if err := jsondecode.Decode(raw, &in, jsondecode.Options{UseNumber: true, What: "an event"}); err != nil {
+	// Strict, as every other body: a conversion sent with "amount" or "revenue" instead of
+	// "value" would otherwise be stored without its value, and the shop's revenue figures would
+	// be short without a word.
+	if err := jsondecode.Decode(raw, &in, jsondecode.Options{Strict: true, UseNumber: true, What: "an event"}); err != nil {
+		if e, ok := err.(*epilogue.Error); ok && valueSynonyms[e.Field] {
+			e.Message += `; an event's money is "value" (with "currency")`
+		}
 		var probe struct {
 			ID any `json:"id"`
 		}

@@ -290,7 +290,9 @@ func TestEventsRefuseWhatTheyCannotHold(t *testing.T) {
 	 {"id":"ok1","type":"impression","token":%[1]q,"time":%[3]q},
 	 {"id":"ok1","type":"engagement","token":%[1]q},
 	 {"id":"ok1","type":"impression","token":%[1]q},
-	 {"id":"ok2","type":"conversion","token":%[1]q,"value":"12.50","currency":"USD"}]}`, tok, ago(time.Hour), ago(5*time.Minute))
+	 {"id":"ok2","type":"conversion","token":%[1]q,"value":"12.50","currency":"USD"},
+	 {"id":"b13","type":"conversion","token":%[1]q,"amount":"12.50","currency":"USD"},
+	 {"id":"b14","type":"impression","token":%[1]q,"colour":"red"}]}`, tok, ago(time.Hour), ago(5*time.Minute))
 	r := e.call("POST", "/v1/events", e.a.pk, batch).must(t, 200)
 	want := []struct{ status, code, field, message string }{
 		{"rejected", "invalid_request", "events[0].value", "whole number of JPY"},
@@ -306,6 +308,10 @@ func TestEventsRefuseWhatTheyCannotHold(t *testing.T) {
 		{"rejected", "conflict", "events[10].id", "another event"},
 		{"duplicate", "", "", ""}, // the same event again: a retry
 		{"accepted", "", "", ""},
+		// Unknown fields are refused, not dropped: a conversion's "amount" would have been stored
+		// without its value.
+		{"rejected", "invalid_request", "events[13].amount", `an event's money is "value"`},
+		{"rejected", "invalid_request", "events[14].colour", "unknown field"},
 	}
 	for i, w := range want {
 		res := func(k ...string) string { return r.str(append([]string{"results", fmt.Sprint(i)}, k...)...) }
@@ -321,7 +327,7 @@ func TestEventsRefuseWhatTheyCannotHold(t *testing.T) {
 	}
 	// What was stored is the first event of each id, and nothing of the rejected ones.
 	st := e.openStore()
-	got, err := st.EventsByID(context.Background(), e.a.id, []string{"b0", "b1", "b2", "b3", "b4", "b5", "b6\u0085", "ok1", "ok2"})
+	got, err := st.EventsByID(context.Background(), e.a.id, []string{"b0", "b1", "b2", "b3", "b4", "b5", "b6\u0085", "ok1", "ok2", "b13", "b14"})
 	if err != nil {
 		t.Fatal(err)
 	}
