@@ -18,7 +18,8 @@ type Service struct {
 	// writing holds one *sync.Mutex per shop: a change reads the stored journey, settings or
 	// brand, applies the patch and writes the whole back, so two changes at once would each
 	// overwrite the other's (a lost update, with both answered 200). This serializes them
-	// within a process.
+	// within a process; across replicas the store writes a journey only over the version it
+	// was read at, and UpdateJourney applies the patch again to what another replica stored.
 	writing sync.Map
 }
 
@@ -90,6 +91,19 @@ func (s *Service) prepare(ctx context.Context, shopID string, j *Journey) error 
 // steps; one whose step was removed ends.
 func (s *Service) UpdateJourney(ctx context.Context, shopID, id string, patch func(j *Journey) error) (*Journey, error) {
 	defer s.lock(shopID)()
+	for attempt := 1; ; attempt++ {
+		j, err := s.updateJourney(ctx, shopID, id, patch)
+		if e, ok := err.(*epilogue.Error); !ok || e.Code != epilogue.EConflict || attempt == maxUpdateAttempts {
+			return j, err
+		}
+	}
+}
+
+// maxUpdateAttempts bounds how often a change is applied again after another replica's.
+const maxUpdateAttempts = 5
+
+// updateJourney applies patch to the stored journey and stores it over the version it read.
+func (s *Service) updateJourney(ctx context.Context, shopID, id string, patch func(j *Journey) error) (*Journey, error) {
 	j, err := s.Journey(ctx, shopID, id)
 	if err != nil {
 		return nil, err

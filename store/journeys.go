@@ -31,18 +31,23 @@ func (db *DB) insertJourney(ctx context.Context, tx *sql.Tx, j *journey.Journey,
 	return nil
 }
 
-// UpdateJourney replaces a stored journey (its creation time stays).
+// UpdateJourney replaces a stored journey (its creation time stays) whose stored version is
+// j.Version-1, the one the change was made to. When another change was stored in between it
+// writes nothing and answers a conflict.
 func (db *DB) UpdateJourney(ctx context.Context, j *journey.Journey) error {
 	data, err := marshal("journey", j)
 	if err != nil {
 		return err
 	}
-	n, err := db.exec(ctx, db.write, "UpdateJourney", j.Status, j.Version, data, micros(j.UpdatedAt), j.ShopID, j.ID)
+	n, err := db.exec(ctx, db.write, "UpdateJourney", j.Status, j.Version, data, micros(j.UpdatedAt), j.ShopID, j.ID, j.Version-1)
 	if err != nil {
 		return err
 	}
 	if n == 0 {
-		return epilogue.NotFound("journey", j.ID)
+		if _, err := db.Journey(ctx, j.ShopID, j.ID); err != nil {
+			return err
+		}
+		return epilogue.Errorf(epilogue.EConflict, "journey %q was changed meanwhile", j.ID)
 	}
 	return nil
 }

@@ -37,6 +37,13 @@ func TestJourneysCRUD(t *testing.T) {
 		must(t, err)
 		equal(t, "updated journey", got, j)
 		code(t, "other shop", db.UpdateJourney(ctx, &journey.Journey{ShopID: "b", ID: "jrn_001"}), epilogue.ENotFound)
+		// A change made to version 1 after version 2 was stored would undo it: refused.
+		stale := newJourney("a", "jrn_001")
+		stale.Version, stale.Name = 2, "Stale"
+		code(t, "stale version", db.UpdateJourney(ctx, stale), epilogue.EConflict)
+		if got, _ := db.Journey(ctx, "a", "jrn_001"); got.Name != j.Name {
+			t.Fatalf("a stale change was written: %q", got.Name)
+		}
 		_, err = db.Journey(ctx, "b", "jrn_002")
 		code(t, "missing", err, epilogue.ENotFound)
 

@@ -3,7 +3,8 @@ INSERT INTO journeys (shop_id, id, status, version, data, created_at, updated_at
 ON CONFLICT DO NOTHING;
 
 -- name: UpdateJourney
-UPDATE journeys SET status = ?, version = ?, data = ?, updated_at = ? WHERE shop_id = ? AND id = ?;
+-- Only over the version it was read at: another replica's change in between is not overwritten.
+UPDATE journeys SET status = ?, version = ?, data = ?, updated_at = ? WHERE shop_id = ? AND id = ? AND version = ?;
 
 -- name: Journey
 SELECT seq, id, status, version, data, created_at, updated_at FROM journeys WHERE shop_id = ? AND id = ?;
