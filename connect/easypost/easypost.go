@@ -114,6 +114,11 @@ func Parse(shopID string, body []byte, now time.Time) (*track.Update, error) {
 	}
 	seen := map[string]bool{}
 	for _, d := range t.TrackingDetails {
+		// A detail EasyPost could not classify says nothing about the parcel; as an exception
+		// it would tell the customer of a problem there is no sign of. Known scans carry the news.
+		if strings.TrimSpace(d.Status) == "unknown" {
+			continue
+		}
 		ev := scan(d.Status, d.Message, track.ClampTime(payload.First(d.Datetime, t.UpdatedAt), now))
 		if l := d.TrackingLocation; l != nil {
 			ev.Location = payload.Clip(payload.Join(l.City, l.State, l.Country, l.Zip), 200)

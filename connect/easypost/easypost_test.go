@@ -115,3 +115,19 @@ func TestHostileInput(t *testing.T) {
 		t.Errorf("unknown status: %v %+v", err, u)
 	}
 }
+
+// A scan EasyPost could not classify ("unknown") is no news, and no exception: the tracker's
+// known scans and status decide.
+func TestUnknownScanIsNoException(t *testing.T) {
+	body := `{"description":"tracker.updated","result":{"object":"Tracker","tracking_code":"EZ1","carrier":"UPS","status":"in_transit",
+	 "updated_at":"2025-03-14T10:00:00Z","tracking_details":[
+	  {"status":"pre_transit","message":"Label created","datetime":"2025-03-13T10:00:00Z"},
+	  {"status":"unknown","message":"Carrier note","datetime":"2025-03-14T09:00:00Z"}]}}`
+	u, err := easypost.Parse("shop_a", []byte(body), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := statuses(u.Shipments[0].Shipment.Events); got != "label_created in_transit" {
+		t.Fatalf("scans: %s", got)
+	}
+}
