@@ -17,7 +17,7 @@ type Store interface {
 	decide.Source
 	Ping(ctx context.Context) error
 	KeyByHash(ctx context.Context, hash string) (*epilogue.Key, error)
-	UpdateSettings(ctx context.Context, shopID string, s epilogue.Settings) error
+	UpdateSettings(ctx context.Context, shopID string, patch func(*epilogue.Settings) error) (epilogue.Settings, error)
 
 	CreateOffer(ctx context.Context, o *epilogue.Offer) error
 	Offer(ctx context.Context, shopID, id string) (*epilogue.Offer, error)

@@ -31,24 +31,21 @@ func (s *Server) getSettings(w http.ResponseWriter, r *http.Request) {
 
 // updateSettings applies a partial update of the shop's settings.
 func (s *Server) updateSettings(w http.ResponseWriter, r *http.Request) {
-	shop, err := s.store.Shop(r.Context(), shopID(r))
+	body, err := readBody(w, r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	st := shop.Settings
-	if err := decodePatch(w, r, &st); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if st.AllowedOrigins == nil {
-		st.AllowedOrigins = []string{}
-	}
-	if err := st.Validate(); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if err := s.store.UpdateSettings(r.Context(), shop.ID, st); err != nil {
+	st, err := s.store.UpdateSettings(r.Context(), shopID(r), func(st *epilogue.Settings) error {
+		if err := unmarshalPatch(body, st); err != nil {
+			return err
+		}
+		if st.AllowedOrigins == nil {
+			st.AllowedOrigins = []string{}
+		}
+		return st.Validate()
+	})
+	if err != nil {
 		s.fail(w, r, err)
 		return
 	}

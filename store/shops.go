@@ -70,20 +70,42 @@ func (db *DB) Shops(ctx context.Context) ([]*epilogue.Shop, error) {
 	return shops, wrap("Shops", rows.Err())
 }
 
-// UpdateSettings replaces a shop's settings and bumps its config version.
-func (db *DB) UpdateSettings(ctx context.Context, shopID string, s epilogue.Settings) error {
-	data, err := marshal("settings", s)
-	if err != nil {
-		return err
+// UpdateSettings applies patch to a shop's settings, stores them and bumps its config version.
+// The settings are written only over those patch was given, so two changes at once (on two
+// replicas) cannot lose one another: the one that finds them changed applies its patch again to
+// the new ones. An error from patch is returned as it is, and nothing is written.
+func (db *DB) UpdateSettings(ctx context.Context, shopID string, patch func(*epilogue.Settings) error) (epilogue.Settings, error) {
+	for attempt := 1; ; attempt++ {
+		var old string
+		err := db.write.QueryRowContext(ctx, db.q.get("ShopSettings"), shopID).Scan(&old)
+		if errors.Is(err, sql.ErrNoRows) {
+			return epilogue.Settings{}, epilogue.NotFound("shop", shopID)
+		}
+		if err != nil {
+			return epilogue.Settings{}, wrap("UpdateSettings", err)
+		}
+		s := epilogue.DefaultSettings() // as scanShop reads them
+		if err := unmarshal("settings", old, &s); err != nil {
+			return epilogue.Settings{}, err
+		}
+		if err := patch(&s); err != nil {
+			return epilogue.Settings{}, err
+		}
+		data, err := marshal("settings", s)
+		if err != nil {
+			return epilogue.Settings{}, err
+		}
+		n, err := db.exec(ctx, db.write, "UpdateSettings", data, shopID, old)
+		if err != nil {
+			return epilogue.Settings{}, err
+		}
+		if n == 1 {
+			return s, nil
+		}
+		if attempt == 5 {
+			return epilogue.Settings{}, epilogue.Errorf(epilogue.EConflict, "the shop's settings kept changing; try again")
+		}
 	}
-	n, err := db.exec(ctx, db.write, "UpdateSettings", data, shopID)
-	if err != nil {
-		return err
-	}
-	if n == 0 {
-		return epilogue.NotFound("shop", shopID)
-	}
-	return nil
 }
 
 // ConfigVersions returns each shop's config version, which every offer, placement or settings

@@ -56,7 +56,8 @@ func TestShopNotFoundAndConflict(t *testing.T) {
 	each(t, func(t *testing.T, db *store.DB) {
 		_, err := db.Shop(ctx, "nope")
 		code(t, "Shop", err, epilogue.ENotFound)
-		code(t, "UpdateSettings", db.UpdateSettings(ctx, "nope", epilogue.DefaultSettings()), epilogue.ENotFound)
+		_, err = db.UpdateSettings(ctx, "nope", func(*epilogue.Settings) error { return nil })
+		code(t, "UpdateSettings", err, epilogue.ENotFound)
 
 		newShop(t, db, "s1")
 		code(t, "CreateShop twice", db.CreateShop(ctx, &epilogue.Shop{ID: "s1", Name: "other"}), epilogue.EConflict)
@@ -160,10 +161,40 @@ func TestUpdateSettingsAndConfigVersions(t *testing.T) {
 
 		s := epilogue.DefaultSettings()
 		s.Currency, s.HoldoutShare = "GBP", 0.2
-		must(t, db.UpdateSettings(ctx, "a", s))
+		stored, err := db.UpdateSettings(ctx, "a", func(st *epilogue.Settings) error {
+			st.Currency, st.HoldoutShare = "GBP", 0.2
+			return nil
+		})
+		must(t, err)
+		equal(t, "answered settings", stored, s)
 		got, err := db.Shop(ctx, "a")
 		must(t, err)
 		equal(t, "settings", got.Settings, s)
+		// A patch that fails writes nothing.
+		_, err = db.UpdateSettings(ctx, "a", func(st *epilogue.Settings) error {
+			st.Currency = "JPY"
+			return epilogue.Invalid("currency", "no")
+		})
+		code(t, "failed patch", err, epilogue.EInvalid)
+		if got, _ := db.Shop(ctx, "a"); got.Settings.Currency != "GBP" {
+			t.Fatalf("a failed patch was written: %s", got.Settings.Currency)
+		}
+		// Another change stored while a patch was being made (as another replica does) is kept:
+		// the patch is applied again over it.
+		calls := 0
+		_, err = db.UpdateSettings(ctx, "a", func(st *epilogue.Settings) error {
+			if calls++; calls == 1 {
+				_, err := db.UpdateSettings(ctx, "a", func(st *epilogue.Settings) error { st.HoldoutShare = 0.3; return nil })
+				must(t, err)
+			}
+			st.Currency = "EUR"
+			return nil
+		})
+		must(t, err)
+		if got, _ := db.Shop(ctx, "a"); calls != 2 || got.Settings.Currency != "EUR" || got.Settings.HoldoutShare != 0.3 {
+			t.Fatalf("after a concurrent change (%d calls): %+v", calls, got.Settings)
+		}
+		s.Currency, s.HoldoutShare = "EUR", 0.3
 		other, err := db.Shop(ctx, "b")
 		must(t, err)
 		equal(t, "other shop's settings", other.Settings, epilogue.DefaultSettings())

@@ -23,9 +23,9 @@ func step(t *testing.T, d *track.Detector) int {
 
 func TestStalledFulfillment(t *testing.T) {
 	each(t, func(t *testing.T, db *store.DB) {
-		s := newShop(t, db, "a")
-		s.Settings.StallFulfillmentHours = 10
-		must(t, db.UpdateSettings(ctx, "a", s.Settings))
+		newShop(t, db, "a")
+		_, err := db.UpdateSettings(ctx, "a", func(s *epilogue.Settings) error { s.StallFulfillmentHours = 10; return nil })
+		must(t, err)
 		newShop(t, db, "b") // default threshold, 48 hours
 
 		received := t0.Add(time.Minute)

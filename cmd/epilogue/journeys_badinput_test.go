@@ -125,3 +125,21 @@ func TestConcurrentJourneyPatchesAllLand(t *testing.T) {
 		t.Fatalf("version %v after %d changes: %s", r.get("version"), n, r.raw)
 	}
 }
+
+// Settings changed at once, each a different field, all land: none writes back settings it
+// read before another was stored.
+func TestConcurrentSettingsPatchesAllLand(t *testing.T) {
+	e := startEnv(t, "")
+	bodies := []string{`{"holdout_share":0.2}`, `{"dismissal_period":"48h"}`, `{"currency":"EUR"}`,
+		`{"timezone":"Europe/Paris"}`, `{"allowed_origins":["https://shop.example"]}`}
+	var wg sync.WaitGroup
+	for _, body := range bodies {
+		wg.Go(func() { e.call("PATCH", "/v1/settings", e.a.sk, body).must(t, 200) })
+	}
+	wg.Wait()
+	r := e.call("GET", "/v1/settings", e.a.sk, nil).must(t, 200)
+	if r.get("holdout_share") != 0.2 || r.str("dismissal_period") != "48h0m0s" ||
+		r.str("currency") != "EUR" || r.str("timezone") != "Europe/Paris" || r.str("allowed_origins", "0") != "https://shop.example" {
+		t.Fatalf("a change was lost: %s", r.raw)
+	}
+}

@@ -8,8 +8,12 @@ SELECT id, name, secret, data, created_at FROM shops WHERE id = ?;
 -- name: Shops
 SELECT id, name, secret, data, created_at FROM shops ORDER BY created_at, id;
 
+-- name: ShopSettings
+SELECT data FROM shops WHERE id = ?;
+
 -- name: UpdateSettings
-UPDATE shops SET data = ?, config_version = config_version + 1 WHERE id = ?;
+-- Only over the settings the change was made to: another replica's change in between is kept.
+UPDATE shops SET data = ?, config_version = config_version + 1 WHERE id = ? AND data = ?;
 
 -- name: BumpConfigVersion
 UPDATE shops SET config_version = config_version + 1 WHERE id = ?;
