@@ -18,8 +18,8 @@ type Service struct {
 	// writing holds one *sync.Mutex per shop: a change reads the stored journey, settings or
 	// brand, applies the patch and writes the whole back, so two changes at once would each
 	// overwrite the other's (a lost update, with both answered 200). This serializes them
-	// within a process; across replicas the store writes a journey only over the version it
-	// was read at, and UpdateJourney applies the patch again to what another replica stored.
+	// within a process; across replicas the store writes a journey only over the version the
+	// patch was applied to, and applies it again to what another replica stored.
 	writing sync.Map
 }
 
@@ -91,36 +91,23 @@ func (s *Service) prepare(ctx context.Context, shopID string, j *Journey) error 
 // steps; one whose step was removed ends.
 func (s *Service) UpdateJourney(ctx context.Context, shopID, id string, patch func(j *Journey) error) (*Journey, error) {
 	defer s.lock(shopID)()
-	for attempt := 1; ; attempt++ {
-		j, err := s.updateJourney(ctx, shopID, id, patch)
-		if e, ok := err.(*epilogue.Error); !ok || e.Code != epilogue.EConflict || attempt == maxUpdateAttempts {
-			return j, err
+	if _, err := s.installed(ctx, shopID); err != nil {
+		return nil, err
+	}
+	j, err := s.c.Store.UpdateJourney(ctx, shopID, id, func(j *Journey) error {
+		if err := patch(j); err != nil {
+			return err
 		}
-	}
-}
-
-// maxUpdateAttempts bounds how often a change is applied again after another replica's.
-const maxUpdateAttempts = 5
-
-// updateJourney applies patch to the stored journey and stores it over the version it read.
-func (s *Service) updateJourney(ctx context.Context, shopID, id string, patch func(j *Journey) error) (*Journey, error) {
-	j, err := s.Journey(ctx, shopID, id)
+		if j.ID != id {
+			return epilogue.Invalid("id", "cannot be changed")
+		}
+		if err := s.prepare(ctx, shopID, j); err != nil {
+			return err
+		}
+		j.UpdatedAt = s.c.Clock.Now().UTC()
+		return nil
+	})
 	if err != nil {
-		return nil, err
-	}
-	created, version := j.CreatedAt, j.Version
-	if err := patch(j); err != nil {
-		return nil, err
-	}
-	if j.ID != id {
-		return nil, epilogue.Invalid("id", "cannot be changed")
-	}
-	j.CreatedAt = created
-	if err := s.prepare(ctx, shopID, j); err != nil {
-		return nil, err
-	}
-	j.Version, j.UpdatedAt = version+1, s.c.Clock.Now().UTC()
-	if err := s.c.Store.UpdateJourney(ctx, j); err != nil {
 		return nil, err
 	}
 	s.c.Shops.Forget(shopID)
@@ -138,7 +125,7 @@ func (s *Service) SaveJourney(ctx context.Context, shopID string, j *Journey) (c
 	if _, err := s.installed(ctx, shopID); err != nil {
 		return false, err
 	}
-	old, err := s.c.Store.Journey(ctx, shopID, j.ID)
+	_, err = s.c.Store.Journey(ctx, shopID, j.ID)
 	switch {
 	case epilogue.ErrorCode(err) == epilogue.ENotFound:
 		return true, s.CreateJourney(ctx, shopID, j)
@@ -146,8 +133,7 @@ func (s *Service) SaveJourney(ctx context.Context, shopID string, j *Journey) (c
 		return false, err
 	}
 	_, err = s.UpdateJourney(ctx, shopID, j.ID, func(cur *Journey) error {
-		*cur = *j
-		cur.CreatedAt, cur.Version = old.CreatedAt, old.Version
+		*cur = *j // the store keeps the creation time and numbers the version
 		return nil
 	})
 	return false, err

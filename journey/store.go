@@ -19,7 +19,7 @@ type Store interface {
 
 	// Configuration.
 	CreateJourney(ctx context.Context, j *Journey) error
-	UpdateJourney(ctx context.Context, j *Journey) error
+	UpdateJourney(ctx context.Context, shopID, id string, change func(*Journey) error) (*Journey, error)
 	Journey(ctx context.Context, shopID, id string) (*Journey, error)
 	Journeys(ctx context.Context, shopID string, f epilogue.ListFilter) ([]*Journey, string, error)
 	ShopJourneys(ctx context.Context, shopID string) ([]*Journey, error)

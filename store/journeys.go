@@ -31,25 +31,37 @@ func (db *DB) insertJourney(ctx context.Context, tx *sql.Tx, j *journey.Journey,
 	return nil
 }
 
-// UpdateJourney replaces a stored journey (its creation time stays) whose stored version is
-// j.Version-1, the one the change was made to. When another change was stored in between it
-// writes nothing and answers a conflict.
-func (db *DB) UpdateJourney(ctx context.Context, j *journey.Journey) error {
-	data, err := marshal("journey", j)
-	if err != nil {
-		return err
-	}
-	n, err := db.exec(ctx, db.write, "UpdateJourney", j.Status, j.Version, data, micros(j.UpdatedAt), j.ShopID, j.ID, j.Version-1)
-	if err != nil {
-		return err
-	}
-	if n == 0 {
-		if _, err := db.Journey(ctx, j.ShopID, j.ID); err != nil {
-			return err
+// UpdateJourney applies change to a stored journey and stores the result as its next version
+// (its shop, id and creation time stay). The result is written only over the version change
+// was given, so two changes at once (on two replicas) cannot lose one another: the one that
+// finds the journey changed applies change again to the new version. An error from change is
+// returned as it is, and nothing is written.
+func (db *DB) UpdateJourney(ctx context.Context, shopID, id string, change func(*journey.Journey) error) (*journey.Journey, error) {
+	for attempt := 1; ; attempt++ {
+		j, err := db.Journey(ctx, shopID, id)
+		if err != nil {
+			return nil, err
 		}
-		return epilogue.Errorf(epilogue.EConflict, "journey %q was changed meanwhile", j.ID)
+		created, version := j.CreatedAt, j.Version
+		if err := change(j); err != nil {
+			return nil, err
+		}
+		j.ShopID, j.ID, j.CreatedAt, j.Version = shopID, id, created, version+1
+		data, err := marshal("journey", j)
+		if err != nil {
+			return nil, err
+		}
+		n, err := db.exec(ctx, db.write, "UpdateJourney", j.Status, j.Version, data, micros(j.UpdatedAt), shopID, id, version)
+		if err != nil {
+			return nil, err
+		}
+		if n == 1 {
+			return j, nil
+		}
+		if attempt == casAttempts {
+			return nil, keptChanging("journey " + id)
+		}
 	}
-	return nil
 }
 
 // Journey returns one journey of a shop.

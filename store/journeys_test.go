@@ -32,17 +32,40 @@ func TestJourneysCRUD(t *testing.T) {
 		equal(t, "journey", j, newJourney("a", "jrn_001"))
 		j.Status, j.Version, j.UpdatedAt = journey.StatusPaused, 2, t0.Add(time.Hour)
 		j.Steps[0].Template = "shipped"
-		must(t, db.UpdateJourney(ctx, j))
+		updated, err := db.UpdateJourney(ctx, "a", "jrn_001", func(cur *journey.Journey) error {
+			cur.Status, cur.UpdatedAt, cur.Steps[0].Template = journey.StatusPaused, t0.Add(time.Hour), "shipped"
+			return nil
+		})
+		must(t, err)
+		equal(t, "answered journey", updated, j)
 		got, err := db.Journey(ctx, "a", "jrn_001")
 		must(t, err)
 		equal(t, "updated journey", got, j)
-		code(t, "other shop", db.UpdateJourney(ctx, &journey.Journey{ShopID: "b", ID: "jrn_001"}), epilogue.ENotFound)
-		// A change made to version 1 after version 2 was stored would undo it: refused.
-		stale := newJourney("a", "jrn_001")
-		stale.Version, stale.Name = 2, "Stale"
-		code(t, "stale version", db.UpdateJourney(ctx, stale), epilogue.EConflict)
-		if got, _ := db.Journey(ctx, "a", "jrn_001"); got.Name != j.Name {
-			t.Fatalf("a stale change was written: %q", got.Name)
+		_, err = db.UpdateJourney(ctx, "b", "jrn_001", func(*journey.Journey) error { return nil })
+		code(t, "other shop", err, epilogue.ENotFound)
+		// A change whose journey another writer stored anew meanwhile would undo that one: it is
+		// not written over it, but made again to the new version.
+		calls := 0
+		_, err = db.UpdateJourney(ctx, "a", "jrn_001", func(cur *journey.Journey) error {
+			if calls++; calls == 1 {
+				_, err := db.UpdateJourney(ctx, "a", "jrn_001", func(cur *journey.Journey) error { cur.Name = "Renamed"; return nil })
+				must(t, err)
+			}
+			cur.UpdatedAt = t0.Add(2 * time.Hour)
+			return nil
+		})
+		must(t, err)
+		if got, _ := db.Journey(ctx, "a", "jrn_001"); calls != 2 || got.Name != "Renamed" || !got.UpdatedAt.Equal(t0.Add(2*time.Hour)) || got.Version != 4 {
+			t.Fatalf("after a concurrent change (%d calls): %q %s version %d", calls, got.Name, got.UpdatedAt, got.Version)
+		}
+		// A failed change writes nothing.
+		_, err = db.UpdateJourney(ctx, "a", "jrn_001", func(cur *journey.Journey) error {
+			cur.Name = "Broken"
+			return epilogue.Invalid("name", "no")
+		})
+		code(t, "failed change", err, epilogue.EInvalid)
+		if got, _ := db.Journey(ctx, "a", "jrn_001"); got.Name != "Renamed" {
+			t.Fatalf("a failed change was written: %q", got.Name)
 		}
 		_, err = db.Journey(ctx, "b", "jrn_002")
 		code(t, "missing", err, epilogue.ENotFound)
@@ -85,8 +108,8 @@ func TestInstallDefaultsOnce(t *testing.T) {
 			t.Fatalf("%d default journeys installed", len(js))
 		}
 		// The shop archives one and changes its settings; installing again changes nothing.
-		js[0].Status, js[0].Version = journey.StatusArchived, 2
-		must(t, db.UpdateJourney(ctx, js[0]))
+		_, err = db.UpdateJourney(ctx, "a", js[0].ID, func(j *journey.Journey) error { j.Status = journey.StatusArchived; return nil })
+		must(t, err)
 		s := journey.DefaultSettings()
 		s.SMS = true
 		must(t, db.SaveMessagingSettings(ctx, "a", s, t0))

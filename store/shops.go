@@ -84,8 +84,8 @@ func (db *DB) UpdateSettings(ctx context.Context, shopID string, patch func(*epi
 		if err != nil {
 			return epilogue.Settings{}, wrap("UpdateSettings", err)
 		}
-		s := epilogue.DefaultSettings() // as scanShop reads them
-		if err := unmarshal("settings", old, &s); err != nil {
+		s, err := decodeSettings(old)
+		if err != nil {
 			return epilogue.Settings{}, err
 		}
 		if err := patch(&s); err != nil {
@@ -102,8 +102,8 @@ func (db *DB) UpdateSettings(ctx context.Context, shopID string, patch func(*epi
 		if n == 1 {
 			return s, nil
 		}
-		if attempt == 5 {
-			return epilogue.Settings{}, epilogue.Errorf(epilogue.EConflict, "the shop's settings kept changing; try again")
+		if attempt == casAttempts {
+			return epilogue.Settings{}, keptChanging("the shop's settings")
 		}
 	}
 }
@@ -153,11 +153,26 @@ func scanShop(r scanner) (*epilogue.Shop, error) {
 		return nil, err
 	}
 	s.CreatedAt = fromMicros(created)
-	// Decoded over the defaults: a setting added after the row was written reads as its
-	// default, not as zero.
-	s.Settings = epilogue.DefaultSettings()
-	if err := unmarshal("settings", data, &s.Settings); err != nil {
+	var err error
+	if s.Settings, err = decodeSettings(data); err != nil {
 		return nil, &badRecord{s.ID, err}
 	}
 	return &s, nil
+}
+
+// decodeSettings decodes stored settings over the defaults: a setting added after the row was
+// written reads as its default, not as zero.
+func decodeSettings(data string) (epilogue.Settings, error) {
+	s := epilogue.DefaultSettings()
+	err := unmarshal("settings", data, &s)
+	return s, err
+}
+
+// casAttempts bounds how often a read-change-write (UpdateSettings, UpdateJourney) is tried
+// again after finding that another writer changed the row in between.
+const casAttempts = 5
+
+// keptChanging is the conflict when every attempt found the row changed.
+func keptChanging(what string) error {
+	return epilogue.Errorf(epilogue.EConflict, "%s kept changing while this change was made; try again", what)
 }
