@@ -178,14 +178,13 @@ func (s *Service) UpdateSettings(ctx context.Context, shopID string, patch func(
 	if err != nil {
 		return SettingsView{}, err
 	}
-	st := cfg.settings
-	if err := patch(&st); err != nil {
-		return SettingsView{}, err
-	}
-	if err := st.Validate(); err != nil {
-		return SettingsView{}, err
-	}
-	if err := s.c.Store.SaveMessagingSettings(ctx, shopID, st, s.c.Clock.Now().UTC()); err != nil {
+	st, err := s.c.Store.UpdateMessagingSettings(ctx, shopID, func(st *Settings) error {
+		if err := patch(st); err != nil {
+			return err
+		}
+		return st.Validate()
+	}, s.c.Clock.Now().UTC())
+	if err != nil {
 		return SettingsView{}, err
 	}
 	s.c.Attention.SetBudget(shopID, st.Attention)
@@ -221,20 +220,16 @@ func (s *Service) UpdateBrand(ctx context.Context, shopID string, patch func(*no
 	if err != nil {
 		return BrandView{}, err
 	}
-	b, _, err := s.c.Store.Brand(ctx, shopID)
+	b, err := s.c.Store.UpdateBrand(ctx, shopID, func(b *notify.Brand) error {
+		if err := patch(b); err != nil {
+			return err
+		}
+		if strings.TrimSpace(b.Name) == "" {
+			b.Name = cfg.shop.Name
+		}
+		return b.Validate()
+	}, s.c.Clock.Now().UTC())
 	if err != nil {
-		return BrandView{}, err
-	}
-	if err := patch(&b); err != nil {
-		return BrandView{}, err
-	}
-	if strings.TrimSpace(b.Name) == "" {
-		b.Name = cfg.shop.Name
-	}
-	if err := b.Validate(); err != nil {
-		return BrandView{}, err
-	}
-	if err := s.c.Store.SaveBrand(ctx, shopID, b, s.c.Clock.Now().UTC()); err != nil {
 		return BrandView{}, err
 	}
 	s.c.Shops.Forget(shopID)

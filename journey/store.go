@@ -24,12 +24,15 @@ type Store interface {
 	Journeys(ctx context.Context, shopID string, f epilogue.ListFilter) ([]*Journey, string, error)
 	ShopJourneys(ctx context.Context, shopID string) ([]*Journey, error)
 	MessagingSettings(ctx context.Context, shopID string) (Settings, bool, error)
-	SaveMessagingSettings(ctx context.Context, shopID string, s Settings, at time.Time) error
+	// UpdateMessagingSettings and UpdateBrand apply change to what is stored and write the
+	// result only over what change was applied to, applying it again when another writer got
+	// there first (so no replica loses another's change).
+	UpdateMessagingSettings(ctx context.Context, shopID string, change func(*Settings) error, at time.Time) (Settings, error)
 	// InstallDefaults stores a shop's first settings and default journeys, once: a shop
 	// that has settings keeps what it has.
 	InstallDefaults(ctx context.Context, shopID string, s Settings, js []*Journey, at time.Time) error
 	Brand(ctx context.Context, shopID string) (notify.Brand, bool, error)
-	SaveBrand(ctx context.Context, shopID string, b notify.Brand, at time.Time) error
+	UpdateBrand(ctx context.Context, shopID string, change func(*notify.Brand) error, at time.Time) (notify.Brand, error)
 	Templates(ctx context.Context, shopID string) ([]notify.Template, error)
 	SaveTemplate(ctx context.Context, shopID string, t notify.Template, at time.Time) error
 

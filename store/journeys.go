@@ -162,47 +162,86 @@ func (db *DB) InstallDefaults(ctx context.Context, shopID string, s journey.Sett
 // MessagingSettings returns a shop's messaging settings, and whether it has any.
 func (db *DB) MessagingSettings(ctx context.Context, shopID string) (journey.Settings, bool, error) {
 	var s journey.Settings
-	found, err := db.document(ctx, "MessagingSettings", shopID, &s)
+	_, found, err := db.document(ctx, "MessagingSettings", shopID, &s)
 	return s, found, err
 }
 
-// SaveMessagingSettings replaces a shop's messaging settings.
-func (db *DB) SaveMessagingSettings(ctx context.Context, shopID string, s journey.Settings, at time.Time) error {
-	return db.saveDocument(ctx, "SaveMessagingSettings", shopID, s, at)
+// UpdateMessagingSettings applies change to a shop's stored messaging settings (see
+// updateDocument); a shop without any (not installed yet) is not found.
+func (db *DB) UpdateMessagingSettings(ctx context.Context, shopID string, change func(*journey.Settings) error, at time.Time) (journey.Settings, error) {
+	return updateDocument(ctx, db, docQueries{read: "MessagingSettings", update: "UpdateMessagingSettings", what: "the messaging settings"}, shopID, change, at)
 }
 
 // Brand returns the brand a shop set, and whether it set one.
 func (db *DB) Brand(ctx context.Context, shopID string) (notify.Brand, bool, error) {
 	var b notify.Brand
-	found, err := db.document(ctx, "Brand", shopID, &b)
+	_, found, err := db.document(ctx, "Brand", shopID, &b)
 	return b, found, err
 }
 
-// SaveBrand replaces a shop's brand.
-func (db *DB) SaveBrand(ctx context.Context, shopID string, b notify.Brand, at time.Time) error {
-	return db.saveDocument(ctx, "SaveBrand", shopID, b, at)
+// UpdateBrand applies change to a shop's brand (to an empty one when it set none; see
+// updateDocument).
+func (db *DB) UpdateBrand(ctx context.Context, shopID string, change func(*notify.Brand) error, at time.Time) (notify.Brand, error) {
+	return updateDocument(ctx, db, docQueries{read: "Brand", insert: "InsertBrand", update: "UpdateBrand", what: "the brand"}, shopID, change, at)
 }
 
-// document reads a shop's JSON document with a query of one column.
-func (db *DB) document(ctx context.Context, query, shopID string, v any) (bool, error) {
+// docQueries name the queries of one kind of per-shop JSON document: read selects its data,
+// update writes (data, updated_at) where (shop_id, data) still match, and insert, when the
+// document may be missing, stores the first one unless another writer did.
+type docQueries struct{ read, insert, update, what string }
+
+// updateDocument reads a shop's document, applies change and writes the result only over the
+// document it read, so two changes at once (two requests, or two replicas) cannot lose one
+// another: the one that finds the document changed applies change again to the new one. An
+// error from change is returned as it is, and nothing is written.
+func updateDocument[T any](ctx context.Context, db *DB, q docQueries, shopID string, change func(*T) error, at time.Time) (T, error) {
+	var zero T
+	for attempt := 1; ; attempt++ {
+		var v T
+		old, found, err := db.document(ctx, q.read, shopID, &v)
+		if err != nil {
+			return zero, err
+		}
+		if !found && q.insert == "" {
+			return zero, epilogue.Errorf(epilogue.ENotFound, "%s of shop %q are not set up", q.what, shopID)
+		}
+		if err := change(&v); err != nil {
+			return zero, err
+		}
+		data, err := marshal(q.read, v)
+		if err != nil {
+			return zero, err
+		}
+		var n int64
+		if found {
+			n, err = db.exec(ctx, db.write, q.update, data, micros(at), shopID, old)
+		} else {
+			n, err = db.exec(ctx, db.write, q.insert, shopID, data, micros(at))
+		}
+		if err != nil {
+			return zero, err
+		}
+		if n == 1 {
+			return v, nil
+		}
+		if attempt == casAttempts {
+			return zero, keptChanging(q.what)
+		}
+	}
+}
+
+// document reads a shop's JSON document with a query of one column into v, and returns the
+// raw data.
+func (db *DB) document(ctx context.Context, query, shopID string, v any) (string, bool, error) {
 	var data string
 	err := db.read.QueryRowContext(ctx, db.q.get(query), shopID).Scan(&data)
 	if errors.Is(err, sql.ErrNoRows) {
-		return false, nil
+		return "", false, nil
 	}
 	if err != nil {
-		return false, wrap(query, err)
+		return "", false, wrap(query, err)
 	}
-	return true, unmarshal(query, data, v)
-}
-
-func (db *DB) saveDocument(ctx context.Context, query, shopID string, v any, at time.Time) error {
-	data, err := marshal(query, v)
-	if err != nil {
-		return err
-	}
-	_, err = db.exec(ctx, db.write, query, shopID, data, micros(at))
-	return err
+	return data, true, unmarshal(query, data, v)
 }
 
 // templateData is the part of a template kept as JSON.

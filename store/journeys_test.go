@@ -110,9 +110,8 @@ func TestInstallDefaultsOnce(t *testing.T) {
 		// The shop archives one and changes its settings; installing again changes nothing.
 		_, err = db.UpdateJourney(ctx, "a", js[0].ID, func(j *journey.Journey) error { j.Status = journey.StatusArchived; return nil })
 		must(t, err)
-		s := journey.DefaultSettings()
-		s.SMS = true
-		must(t, db.SaveMessagingSettings(ctx, "a", s, t0))
+		_, err = db.UpdateMessagingSettings(ctx, "a", func(s *journey.Settings) error { s.SMS = true; return nil }, t0)
+		must(t, err)
 		must(t, db.InstallDefaults(ctx, "a", journey.DefaultSettings(), journey.DefaultJourneys(), t0))
 		again, err := db.Journey(ctx, "a", js[0].ID)
 		must(t, err)
@@ -134,9 +133,12 @@ func TestBrandAndTemplates(t *testing.T) {
 			t.Fatal("brand before any was saved")
 		}
 		b := notify.SampleBrand()
-		must(t, db.SaveBrand(ctx, "a", b, t0))
+		stored, err := db.UpdateBrand(ctx, "a", func(nb *notify.Brand) error { *nb = b; return nil }, t0)
+		must(t, err)
+		equal(t, "first brand", stored, b)
 		b.Name = "Renamed"
-		must(t, db.SaveBrand(ctx, "a", b, t0))
+		_, err = db.UpdateBrand(ctx, "a", func(nb *notify.Brand) error { nb.Name = "Renamed"; return nil }, t0)
+		must(t, err)
 		got, found, err := db.Brand(ctx, "a")
 		must(t, err)
 		if !found {
@@ -174,6 +176,59 @@ func enrollRun(shop, id, order string, wake time.Time) *journey.Run {
 		JourneyID: "jrn_x", EnrollmentID: id, StepID: "send", Template: "shipped", Why: "test"}
 	return &journey.Run{Enrollment: en, Messages: []*journey.Message{m},
 		Points: []*journey.LoyaltyEntry{{ID: id + "/points", ShopID: shop, CustomerID: "c1", Points: 10, Reason: "purchase", OrderID: order, Time: t0}}}
+}
+
+// A change to the messaging settings or the brand made while another was being made (as
+// another replica does) is kept: the later change is applied again over it. A change that
+// fails writes nothing, and settings of a shop not set up are not found.
+func TestMessagingDocumentsKeepConcurrentChanges(t *testing.T) {
+	each(t, func(t *testing.T, db *store.DB) {
+		newShop(t, db, "a")
+		_, err := db.UpdateMessagingSettings(ctx, "a", func(*journey.Settings) error { return nil }, t0)
+		code(t, "settings before install", err, epilogue.ENotFound)
+		must(t, db.InstallDefaults(ctx, "a", journey.DefaultSettings(), nil, t0))
+
+		calls := 0
+		got, err := db.UpdateMessagingSettings(ctx, "a", func(s *journey.Settings) error {
+			if calls++; calls == 1 {
+				_, err := db.UpdateMessagingSettings(ctx, "a", func(s *journey.Settings) error { s.SMS = true; return nil }, t0)
+				must(t, err)
+			}
+			s.QuietHours.Start = "21:30"
+			return nil
+		}, t0)
+		must(t, err)
+		stored, _, err := db.MessagingSettings(ctx, "a")
+		must(t, err)
+		if calls != 2 || !got.SMS || !stored.SMS || stored.QuietHours.Start != "21:30" {
+			t.Fatalf("after %d calls: answered %+v, stored %+v", calls, got, stored)
+		}
+		_, err = db.UpdateMessagingSettings(ctx, "a", func(s *journey.Settings) error {
+			s.SMS = false
+			return epilogue.Invalid("sms", "no")
+		}, t0)
+		code(t, "failed change", err, epilogue.EInvalid)
+		if s, _, _ := db.MessagingSettings(ctx, "a"); !s.SMS {
+			t.Fatal("a failed change was written")
+		}
+
+		// The first brand too: two replicas storing a shop's first brand at once.
+		calls = 0
+		b, err := db.UpdateBrand(ctx, "a", func(b *notify.Brand) error {
+			if calls++; calls == 1 {
+				_, err := db.UpdateBrand(ctx, "a", func(b *notify.Brand) error { b.Name = "Other replica"; return nil }, t0)
+				must(t, err)
+			}
+			b.AccentColor = "#112233"
+			return nil
+		}, t0)
+		must(t, err)
+		sb, _, err := db.Brand(ctx, "a")
+		must(t, err)
+		if calls != 2 || b.Name != "Other replica" || sb.Name != "Other replica" || sb.AccentColor != "#112233" {
+			t.Fatalf("after %d calls: answered %+v, stored %+v", calls, b, sb)
+		}
+	})
 }
 
 func TestCommitBatch(t *testing.T) {

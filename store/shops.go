@@ -168,8 +168,8 @@ func decodeSettings(data string) (epilogue.Settings, error) {
 	return s, err
 }
 
-// casAttempts bounds how often a read-change-write (UpdateSettings, UpdateJourney) is tried
-// again after finding that another writer changed the row in between.
+// casAttempts bounds how often a read-change-write (UpdateSettings, UpdateJourney,
+// updateDocument) is tried again after finding that another writer changed the row in between.
 const casAttempts = 5
 
 // keptChanging is the conflict when every attempt found the row changed.

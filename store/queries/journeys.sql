@@ -23,16 +23,21 @@ SELECT seq, id, status, version, data, created_at, updated_at FROM journeys WHER
 INSERT INTO messaging_settings (shop_id, data, updated_at) VALUES (?, ?, ?)
 ON CONFLICT DO NOTHING;
 
--- name: SaveMessagingSettings
-INSERT INTO messaging_settings (shop_id, data, updated_at) VALUES (?, ?, ?)
-ON CONFLICT (shop_id) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at;
+-- name: UpdateMessagingSettings
+-- Only over the settings the change was made to: another replica's change in between is kept.
+UPDATE messaging_settings SET data = ?, updated_at = ? WHERE shop_id = ? AND data = ?;
 
 -- name: MessagingSettings
 SELECT data FROM messaging_settings WHERE shop_id = ?;
 
--- name: SaveBrand
+-- name: InsertBrand
+-- A shop's first brand; when another writer stored one first, the change is made again to it.
 INSERT INTO brands (shop_id, data, updated_at) VALUES (?, ?, ?)
-ON CONFLICT (shop_id) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at;
+ON CONFLICT DO NOTHING;
+
+-- name: UpdateBrand
+-- Only over the brand the change was made to.
+UPDATE brands SET data = ?, updated_at = ? WHERE shop_id = ? AND data = ?;
 
 -- name: Brand
 SELECT data FROM brands WHERE shop_id = ?;
