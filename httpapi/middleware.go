@@ -112,10 +112,16 @@ func uncleanPath(p string) bool {
 	return false
 }
 
-// methodNotAllowed answers a known path asked with the wrong method.
-func (s *Server) methodNotAllowed(allow string) http.HandlerFunc {
+// methodNotAllowed answers a known path asked with the wrong method; a page (one a person
+// opens from a message) answers with a page.
+func (s *Server) methodNotAllowed(allow string, page bool) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Allow", allow)
+		if page {
+			s.page(w, http.StatusMethodNotAllowed, nil, pageView{Title: "This link does not work",
+				Lines: []string{"Please open the link from your message again."}})
+			return
+		}
 		s.fail(w, r, &epilogue.Error{Code: codeMethodNotAllowed, Message: r.Method + " is not allowed here; use " + allow})
 	}
 }

@@ -7,13 +7,19 @@ import (
 )
 
 // routes registers every route of the API. Paths asked with a method they do not serve get a
-// 405 in the error shape; unknown paths a 404.
+// 405, in the error shape or, on the pages people open from messages, as a page; unknown paths
+// a 404.
 func (s *Server) routes(mux *http.ServeMux, extra func(*http.ServeMux, func(bool, http.HandlerFunc) http.Handler)) {
-	methods := map[string][]string{}
+	methods, pages := map[string][]string{}, map[string]bool{}
 	handle := func(pattern string, h http.Handler) {
 		method, path, _ := strings.Cut(pattern, " ")
 		methods[path] = append(methods[path], method)
 		mux.Handle(pattern, h)
+	}
+	page := func(pattern string, h http.Handler) {
+		handle(pattern, h)
+		_, path, _ := strings.Cut(pattern, " ")
+		pages[path] = true
 	}
 	secret := func(h http.HandlerFunc) http.Handler { return s.authed(true, h) }
 	browser := func(h http.HandlerFunc) http.Handler { return s.authed(false, h) }
@@ -78,20 +84,20 @@ func (s *Server) routes(mux *http.ServeMux, extra func(*http.ServeMux, func(bool
 	handle("GET /v1/customers/{id}/loyalty", secret(j(s.getLoyalty)))
 	handle("GET /v1/orders/{id}/timeline", secret(j(s.getTimeline)))
 	// Pages behind the links in messages: the signed token is the authority, not an API key.
-	handle("GET /u/{token}", j(s.unsubscribePage))
-	handle("POST /u/{token}", j(s.unsubscribe))
-	handle("GET /r/{token}", j(s.reviewPage))
-	handle("POST /r/{token}", j(s.submitReview))
-	handle("GET /s/{token}", j(s.surveyPage))
-	handle("POST /s/{token}", j(s.submitSurvey))
-	handle("GET /c/{shop}/{token}", http.HandlerFunc(s.clickOffer))
+	page("GET /u/{token}", j(s.unsubscribePage))
+	page("POST /u/{token}", j(s.unsubscribe))
+	page("GET /r/{token}", j(s.reviewPage))
+	page("POST /r/{token}", j(s.submitReview))
+	page("GET /s/{token}", j(s.surveyPage))
+	page("POST /s/{token}", j(s.submitSurvey))
+	page("GET /c/{shop}/{token}", http.HandlerFunc(s.clickOffer))
 
 	if extra != nil {
 		extra(mux, s.authed)
 	}
 	for path, ms := range methods {
 		sort.Strings(ms)
-		mux.Handle(path, s.methodNotAllowed(strings.Join(ms, ", ")))
+		mux.Handle(path, s.methodNotAllowed(strings.Join(ms, ", "), pages[path]))
 	}
 	mux.HandleFunc("/", s.notFound)
 }

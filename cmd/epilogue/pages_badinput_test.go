@@ -135,6 +135,18 @@ func TestPageHeaders(t *testing.T) {
 			t.Errorf("GET %s: %d %v", path[:3], r.status, h)
 		}
 	}
+	// A page asked with a method it does not serve is a page too, not an API error; the API
+	// keeps its JSON 405.
+	for _, path := range []string{pageLink(t, e, journey.LinkUnsubscribe), "/r/x", "/c/shop/x"} {
+		r := e.call("DELETE", path, "", nil)
+		if r.status != 405 || r.header.Get("Content-Type") != "text/html; charset=utf-8" || r.header.Get("Allow") == "" ||
+			!strings.Contains(string(r.raw), "<html") {
+			t.Errorf("DELETE %s: %d %v %.80s", path[:3], r.status, r.header, r.raw)
+		}
+	}
+	if r := e.call("DELETE", "/v1/settings", e.a.sk, ""); r.status != 405 || !strings.Contains(string(r.raw), `"method_not_allowed"`) {
+		t.Errorf("DELETE /v1/settings: %d %s", r.status, r.raw)
+	}
 }
 
 // TestOfferClickProbe: a HEAD of an offer link (link scanners send them) answers the redirect
