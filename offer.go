@@ -386,10 +386,14 @@ func text(field, s string, minLen, maxLen int) error {
 }
 
 // NoControl refuses control characters in s, naming field, the character and where it is; with
-// multiline, tab and line breaks are allowed (a body, not a name or a header).
+// multiline, tab and line breaks are allowed (a body, not a name or a header). The explicit
+// bidirectional embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069) count as
+// control characters: they reorder the text shown after them, so a sender name or a title
+// with one can read as something else ("Trojan Source"), and right-to-left text needs none of
+// them (the marks U+200E and U+200F stay allowed).
 func NoControl(field, s string, multiline bool) error {
 	i := strings.IndexFunc(s, func(r rune) bool {
-		return unicode.IsControl(r) && !(multiline && (r == '\t' || r == '\n' || r == '\r'))
+		return (unicode.IsControl(r) && !(multiline && (r == '\t' || r == '\n' || r == '\r'))) || bidiControl(r)
 	})
 	if i < 0 {
 		return nil
@@ -397,6 +401,8 @@ func NoControl(field, s string, multiline bool) error {
 	r, _ := utf8.DecodeRuneInString(s[i:])
 	return Invalid(field, "must not contain control characters (found %U at byte %d)", r, i)
 }
+
+func bidiControl(r rune) bool { return (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069) }
 
 func webURL(s string) bool {
 	u, err := url.Parse(s)

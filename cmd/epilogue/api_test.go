@@ -543,6 +543,7 @@ func TestBadInputGetsPreciseErrorsAndWritesNothing(t *testing.T) {
 		{"bad attribute value", "POST", "/v1/offers", strings.Replace(issueOffer, `["gold","silver"]`, `["gold",5]`, 1), 400, "invalid_request", "targeting.customer_attributes.loyalty_tier[1]"},
 		{"blank title", "POST", "/v1/offers", strings.Replace(issueOffer, `"Specialty beans, 20% off"`, `"   "`, 1), 400, "invalid_request", "title"},
 		{"NUL in title", "POST", "/v1/offers", strings.Replace(issueOffer, `"Specialty beans`, `"Specialty\u0000beans`, 1), 400, "invalid_request", "title"},
+		{"bidi override in title", "POST", "/v1/offers", strings.Replace(issueOffer, `"Specialty beans`, `"Specialty\u202ebeans`, 1), 400, "invalid_request", "title"},
 		{"escape in cta", "POST", "/v1/offers", strings.Replace(issueOffer, `"Add to order"`, `"Add\u001b[31m"`, 1), 400, "invalid_request", "cta"},
 		{"missing kind", "POST", "/v1/offers", `{"title":"x","action":{"type":"link","url":"https://x.example"},"payout":{"model":"none"}}`, 400, "invalid_request", "kind"},
 		{"float money", "POST", "/v1/offers", strings.Replace(issueOffer, `"amount":"4.00"`, `"amount":4.00`, 1), 400, "invalid_request", "payout.amount"},

@@ -45,6 +45,15 @@ func TestJourneyConfigBadInput(t *testing.T) {
 	e.call("PUT", "/v1/templates/mine", sk, `{"subject":"Hi","html":"<p>x</p>","text":"a\u0000b"}`).mustError(t, 400, "invalid_request", "text")
 	e.call("PUT", "/v1/templates/mine", sk, `{"subject":"Hi\n{{.Order.ID}}","html":"<p>\tx</p>","text":"a\r\nb"}`).must(t, 200)
 
+	// A bidi override in the brand's name (shown as the sender of every email) is refused and
+	// changes nothing; right-to-left text with its marks is a name like any other.
+	e.call("PATCH", "/v1/brand", sk, `{"name":"Bean \u202Eelbuod"}`).mustError(t, 400, "invalid_request", "name")
+	e.call("PATCH", "/v1/brand", sk, `{"sender_name":"\u2067Support\u2069"}`).mustError(t, 400, "invalid_request", "sender_name")
+	if r := e.call("GET", "/v1/brand", sk, nil).must(t, 200); strings.Contains(string(r.raw), "elbuod") || strings.Contains(string(r.raw), "Support") {
+		t.Fatalf("a refused brand was stored: %s", r.raw)
+	}
+	e.call("PATCH", "/v1/brand", sk, `{"name":"\u05e7\u05e4\u05d4 \u200fBeans"}`).must(t, 200)
+
 	// Another shop's journeys and templates are not there for this one.
 	e.call("PUT", "/v1/templates/b_only", e.b.sk, `{"subject":"Hi","html":"<p>x</p>","text":"x"}`).must(t, 200)
 	j := e.call("POST", "/v1/journeys", e.b.sk, strings.Replace(sendJourney, `"shipped"`, `"b_only"`, 1)).must(t, 201)
