@@ -121,32 +121,45 @@ type Schedule struct {
 	End   *time.Time `json:"end"`
 }
 
-// UnmarshalJSON reads RFC 3339 times and names the bound at fault when one is not.
+// UnmarshalJSON reads RFC 3339 times and names the bound at fault when one is not. It merges,
+// as a PATCH does everywhere else: a bound that is not sent stays as it was, and null (or "")
+// removes it. Keys are checked here, since the strict decoder cannot see inside a custom
+// decoding: a misspelt "strat" would otherwise leave the offer running unscheduled.
 func (s *Schedule) UnmarshalJSON(b []byte) error {
-	var raw struct {
-		Start *string `json:"start"`
-		End   *string `json:"end"`
-	}
-	if err := json.Unmarshal(b, &raw); err != nil {
+	var raw map[string]json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil || raw == nil && string(b) != "null" {
 		return FieldError(reflect.TypeFor[Schedule](), "", "must be an object with start and end times")
 	}
-	parse := func(name string, v *string) (*time.Time, error) {
-		if v == nil || *v == "" {
-			return nil, nil
+	for k := range raw {
+		if k != "start" && k != "end" {
+			return FieldError(reflect.TypeFor[Schedule](), k, "is not a field of a schedule (start, end)")
 		}
-		t, err := time.Parse(time.RFC3339, *v)
+	}
+	parse := func(name string, dst **time.Time) error {
+		v, sent := raw[name]
+		if !sent {
+			return nil
+		}
+		var str *string
+		if err := json.Unmarshal(v, &str); err != nil {
+			return FieldError(reflect.TypeFor[Schedule](), name, "must be an RFC 3339 time such as \"2026-01-01T00:00:00Z\"")
+		}
+		if str == nil || *str == "" {
+			*dst = nil
+			return nil
+		}
+		t, err := time.Parse(time.RFC3339, *str)
 		if err != nil {
-			return nil, FieldError(reflect.TypeFor[Schedule](), name, "must be an RFC 3339 time such as \"2026-01-01T00:00:00Z\"")
+			return FieldError(reflect.TypeFor[Schedule](), name, "must be an RFC 3339 time such as \"2026-01-01T00:00:00Z\"")
 		}
 		t = t.UTC()
-		return &t, nil
+		*dst = &t
+		return nil
 	}
-	var err error
-	if s.Start, err = parse("start", raw.Start); err != nil {
+	if err := parse("start", &s.Start); err != nil {
 		return err
 	}
-	s.End, err = parse("end", raw.End)
-	return err
+	return parse("end", &s.End)
 }
 
 // Devices a request may name.

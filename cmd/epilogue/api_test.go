@@ -67,6 +67,22 @@ func TestOffersAndPlacementsCRUD(t *testing.T) {
 	if p := e.call("PATCH", "/v1/offers/"+id, e.a.sk, `{"targeting":{"countries":null},"schedule":{"end":null}}`).must(t, 200); len(p.get("targeting", "countries").([]any)) != 0 || p.get("schedule", "end") != nil || p.str("title") != got.str("title") {
 		t.Fatalf("patch with nulls: %s", p.raw)
 	}
+	// A schedule merges like any object: the bound sent changes, the other stays; a misspelt
+	// key is refused rather than read as "no schedule".
+	if p := e.call("PATCH", "/v1/offers/"+id, e.a.sk, `{"schedule":{"start":"2027-06-01T00:00:00Z","end":"2027-07-01T00:00:00Z"}}`).must(t, 200); p.str("schedule", "start") != "2027-06-01T00:00:00Z" {
+		t.Fatalf("schedule set: %s", p.raw)
+	}
+	if p := e.call("PATCH", "/v1/offers/"+id, e.a.sk, `{"schedule":{"end":"2027-08-01T00:00:00Z"}}`).must(t, 200); p.str("schedule", "start") != "2027-06-01T00:00:00Z" || p.str("schedule", "end") != "2027-08-01T00:00:00Z" {
+		t.Fatalf("changing the end lost the start: %s", p.raw)
+	}
+	e.call("PATCH", "/v1/offers/"+id, e.a.sk, `{"schedule":{"strat":"2027-06-02T00:00:00Z"}}`).mustError(t, 400, "invalid_request", "schedule.strat")
+	e.call("PATCH", "/v1/offers/"+id, e.a.sk, `{"schedule":{"start":5}}`).mustError(t, 400, "invalid_request", "schedule.start")
+	if p := e.call("PATCH", "/v1/offers/"+id, e.a.sk, `{"schedule":{}}`).must(t, 200); p.str("schedule", "start") != "2027-06-01T00:00:00Z" || p.str("schedule", "end") != "2027-08-01T00:00:00Z" {
+		t.Fatalf("an empty schedule patch changed it: %s", p.raw)
+	}
+	if p := e.call("PATCH", "/v1/offers/"+id, e.a.sk, `{"schedule":{"start":null,"end":null}}`).must(t, 200); p.get("schedule", "start") != nil || p.get("schedule", "end") != nil {
+		t.Fatalf("nulls did not clear the schedule: %s", p.raw)
+	}
 	e.call("PATCH", "/v1/settings", e.a.sk, `{"holdout_share":null}`).mustError(t, 400, "invalid_request", "holdout_share")
 	if r := e.call("PATCH", "/v1/settings", e.a.sk, `{"holdout_share":1e400}`); !strings.Contains(r.str("error", "message"), "out of range") {
 		t.Fatalf("1e400: %s", r.raw)
