@@ -87,7 +87,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 					slog.Duration("elapsed", elapsed))
 			}
 		}()
-		if uncleanPath(r.URL.Path) {
+		if uncleanPath(r.URL.EscapedPath()) {
 			s.notFound(sw, r)
 			return
 		}
@@ -102,7 +102,9 @@ func (s *Server) notFound(w http.ResponseWriter, r *http.Request) {
 
 // uncleanPath reports a path with empty, "." or ".." segments. ServeMux would answer it with
 // a redirect to the cleaned path and an HTML body; an API client is better served by a JSON
-// 404, and an id of ".." never names a resource.
+// 404. It is given the path as sent, escaped, as ServeMux cleans it: an id such as "x/" or
+// "a//b", which shops may give, is reached as "x%2F" and must not be refused for the slashes
+// its escaping hides.
 func uncleanPath(p string) bool {
 	for seg := range strings.SplitSeq(strings.TrimPrefix(p, "/"), "/") {
 		if seg == "" || seg == "." || seg == ".." {

@@ -427,6 +427,17 @@ func TestAuthErrors(t *testing.T) {
 	if p := e.call("GET", "/v1/placements/checkout%2Fthanks", e.a.sk, nil).must(t, 200); p.str("id") != "checkout/thanks" {
 		t.Fatalf("placement with a slash: %s", p.raw)
 	}
+	// Even slashes that would make an empty segment unescaped: the path as sent is clean.
+	for id, path := range map[string]string{"trail/": "trail%2F", "a//b": "a%2F%2Fb", "/lead": "%2Flead"} {
+		e.call("POST", "/v1/placements", e.a.sk, `{"id":"`+id+`","surface":"cart"}`).must(t, 201)
+		if p := e.call("PATCH", "/v1/placements/"+path, e.a.sk, `{"status":"paused"}`).must(t, 200); p.str("id") != id || p.str("status") != "paused" {
+			t.Fatalf("placement %q: %s", id, p.raw)
+		}
+	}
+	e.call("PUT", "/v1/customers/gdpr%2F", e.a.sk, `{"email":"g@example.com"}`).must(t, 200)
+	if r := e.call("DELETE", "/v1/customers/gdpr%2F", e.a.sk, nil).must(t, 200); r.str("id") != "gdpr/" {
+		t.Fatalf("erasing gdpr/: %s", r.raw)
+	}
 	e.call("POST", "/v1/placements", e.a.sk, `{"id":"..","surface":"cart"}`).mustError(t, 400, "invalid_request", "id")
 	e.call("DELETE", "/v1/offers", e.a.sk, nil).mustError(t, 405, "method_not_allowed", "")
 }
