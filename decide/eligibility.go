@@ -10,16 +10,19 @@ import (
 
 // situation is the request as eligibility sees it, normalized once per decision.
 type situation struct {
-	now        time.Time
-	nowNanos   int64 // now in Unix nanoseconds, as check holds schedules
-	day        int64
-	elapsed    float64
-	surface    int
-	country    string
-	device     string
-	locale     string
-	payment    string
-	amount     epilogue.Amount
+	now      time.Time
+	nowNanos int64 // now in Unix nanoseconds, as check holds schedules
+	day      int64
+	elapsed  float64
+	surface  int
+	country  string
+	device   string
+	locale   string
+	payment  string
+	amount   epilogue.Amount
+	// foreign: the transaction is in another currency than the shop's, in which amount
+	// targeting is set; with no exchange rates at hand, such rules cannot be checked.
+	foreign    bool
 	cart       []epilogue.CartItem
 	catIDs     []int32 // the cart's categories as the snapshot numbers them
 	cartMask   bitset  // offers selling something already in the cart
@@ -50,6 +53,7 @@ func (s *situation) init(snap *Snapshot, pl *epilogue.Placement, req *epilogue.D
 		locale:    req.Context.Locale,
 		payment:   req.Transaction.PaymentType,
 		amount:    req.Transaction.Amount,
+		foreign:   req.Transaction.Currency != "" && req.Transaction.Currency != snap.Shop.Settings.Currency,
 		cart:      req.Cart,
 		attrs:     req.Customer.Attributes,
 		hist:      emptyHistory,
@@ -208,6 +212,9 @@ func (s *situation) targeting(e *entry, c *check) reason {
 		if len(t.PaymentTypes) > 0 && !contains(t.PaymentTypes, s.payment) {
 			return rPaymentTypes
 		}
+	}
+	if (c.minAmount > 0 || c.maxAmount > 0) && s.foreign {
+		return rCurrency
 	}
 	if c.minAmount > 0 && s.amount < c.minAmount {
 		return rMinAmount

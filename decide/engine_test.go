@@ -149,6 +149,10 @@ func TestEveryFilterSaysWhy(t *testing.T) {
 		{"targeting:countries", nil, func(r *epilogue.DecisionRequest) { r.Context.Country = "" }},
 		{"targeting:devices", nil, func(r *epilogue.DecisionRequest) { r.Context.Device = "tablet" }},
 		{"targeting:min_amount", nil, func(r *epilogue.DecisionRequest) { r.Transaction.Amount = 10 * epilogue.Micro }},
+		// ¥1000 is not $1000: amount rules in the shop's currency cannot judge another's.
+		{epilogue.ReasonCurrency, nil, func(r *epilogue.DecisionRequest) {
+			r.Transaction.Amount, r.Transaction.Currency = 1000*epilogue.Micro, "JPY"
+		}},
 		{"targeting:cart_categories_any", nil, func(r *epilogue.DecisionRequest) { r.Cart[0].Category = "Grinders" }},
 		{"targeting:cart_skus_none", nil, func(r *epilogue.DecisionRequest) { r.Cart[0].SKU = "BEANS-1KG" }},
 		{"targeting:customer_attributes", nil, func(r *epilogue.DecisionRequest) { r.Customer.Attributes["loyalty_tier"] = "bronze" }},

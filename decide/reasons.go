@@ -17,6 +17,7 @@ const (
 	rPaymentTypes
 	rMinAmount
 	rMaxAmount
+	rCurrency
 	rCategoriesAny
 	rCategoriesNone
 	rSKUsAny
@@ -46,6 +47,7 @@ var reasonText = [nReasons]string{
 	rPaymentTypes:    epilogue.ReasonTargetingPrefix + "payment_types",
 	rMinAmount:       epilogue.ReasonTargetingPrefix + "min_amount",
 	rMaxAmount:       epilogue.ReasonTargetingPrefix + "max_amount",
+	rCurrency:        epilogue.ReasonCurrency,
 	rCategoriesAny:   epilogue.ReasonTargetingPrefix + "cart_categories_any",
 	rCategoriesNone:  epilogue.ReasonTargetingPrefix + "cart_categories_none",
 	rSKUsAny:         epilogue.ReasonTargetingPrefix + "cart_skus_any",
