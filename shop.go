@@ -85,8 +85,11 @@ func (s *Settings) Validate() error {
 	if _, err := time.LoadLocation(s.Timezone); err != nil || s.Timezone == "" || s.Timezone == "Local" {
 		return Invalid("timezone", "unknown IANA time zone %q", s.Timezone)
 	}
-	if len(s.ShopifyWebhookSecret) > 256 || len(s.EasypostWebhookSecret) > 256 {
+	if len(s.ShopifyWebhookSecret) > 256 {
 		return Invalid("shopify_webhook_secret", "webhook secrets are at most 256 characters")
+	}
+	if len(s.EasypostWebhookSecret) > 256 {
+		return Invalid("easypost_webhook_secret", "webhook secrets are at most 256 characters")
 	}
 	if s.StallFulfillmentHours < 1 || s.StallFulfillmentHours > 8760 {
 		return Invalid("stall_fulfillment_hours", "must be between 1 and 8760 hours")
@@ -106,14 +109,25 @@ func (s *Settings) Location() *time.Location {
 }
 
 // NormalizeOrigin returns the canonical form of a browser origin (scheme://host[:port], lower
-// case, no path) and whether it is one.
+// case, no path, no default port: a browser never sends ":443" for https) and whether it is
+// one. A host must be ASCII, as browsers send it: an internationalized name is written in its
+// punycode form ("xn--bcher-kva.example"), or it could never match.
 func NormalizeOrigin(o string) (string, bool) {
 	u, err := url.Parse(strings.TrimSpace(o))
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" ||
 		(u.Path != "" && u.Path != "/") || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
 		return "", false
 	}
-	return strings.ToLower(u.Scheme + "://" + u.Host), true
+	for _, c := range u.Host {
+		if c >= utf8.RuneSelf {
+			return "", false
+		}
+	}
+	scheme, host := strings.ToLower(u.Scheme), strings.ToLower(u.Host)
+	if p := u.Port(); (scheme == "https" && p == "443") || (scheme == "http" && p == "80") {
+		host = strings.TrimSuffix(host, ":"+p)
+	}
+	return scheme + "://" + host, true
 }
 
 // OriginAllowed reports whether a browser origin may use the shop's publishable keys.

@@ -161,6 +161,9 @@ func TestSettings(t *testing.T) {
 		{`{"holdout_share":"0.1"}`, "holdout_share"},
 		{`{"dismissal_period":"forever"}`, "dismissal_period"},
 		{`{"allowed_origins":["not an origin"]}`, "allowed_origins[0]"},
+		// A browser sends an internationalized host in punycode: this could never match.
+		{`{"allowed_origins":["https://shop.example","https://bücher.example"]}`, "allowed_origins[1]"},
+		{`{"easypost_webhook_secret":"` + strings.Repeat("a", 300) + `"}`, "easypost_webhook_secret"},
 		{`{"colour":"red"}`, "colour"},
 	} {
 		e.call("PATCH", "/v1/settings", e.a.sk, c.body).mustError(t, 400, "invalid_request", c.field)
@@ -388,7 +391,10 @@ func TestPublishableKeysAndOrigins(t *testing.T) {
 	if r.header.Get("Access-Control-Allow-Origin") != "https://anywhere.example" {
 		t.Fatalf("CORS header missing: %v", r.header)
 	}
-	e.call("PATCH", "/v1/settings", e.a.sk, `{"allowed_origins":["https://shop.example"]}`).must(t, 200)
+	// The default port is no part of an origin a browser sends: it is dropped, or it could never match.
+	if s := e.call("PATCH", "/v1/settings", e.a.sk, `{"allowed_origins":["https://shop.example:443"]}`).must(t, 200); s.str("allowed_origins", "0") != "https://shop.example" {
+		t.Fatalf("default port kept: %s", s.raw)
+	}
 	e.call("POST", "/v1/decisions", e.a.pk, structuredRequest, "Origin", "https://evil.example").mustError(t, 403, "forbidden", "")
 	ok := e.call("POST", "/v1/decisions", e.a.pk, structuredRequest, "Origin", "https://shop.example").must(t, 200)
 	if ok.header.Get("Access-Control-Allow-Origin") != "https://shop.example" {
