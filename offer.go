@@ -415,6 +415,23 @@ func NoControl(field, s string, multiline bool) error {
 	return Invalid(field, "must not contain control characters (found %U at byte %d)", r, i)
 }
 
+// StripControl returns s without the characters NoControl refuses in a single line (line
+// breaks and tabs become spaces), for text from platforms that cannot be sent back.
+func StripControl(s string) string {
+	if strings.IndexFunc(s, func(r rune) bool { return unicode.IsControl(r) || bidiControl(r) }) < 0 {
+		return s
+	}
+	return strings.Map(func(r rune) rune {
+		switch {
+		case r == '\t' || r == '\n' || r == '\r':
+			return ' '
+		case unicode.IsControl(r) || bidiControl(r):
+			return -1
+		}
+		return r
+	}, s)
+}
+
 func bidiControl(r rune) bool { return (r >= 0x202a && r <= 0x202e) || (r >= 0x2066 && r <= 0x2069) }
 
 func webURL(s string) bool {

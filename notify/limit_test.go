@@ -103,7 +103,7 @@ func TestHostileTemplatesStopFast(t *testing.T) {
 func TestTemplateErrorsHideInternals(t *testing.T) {
 	// What text/template says names Go types and prints values with their pointers:
 	// "range can't iterate over {{{Ada} 0xc000… ", "can't evaluate field X in type *notify.view".
-	internal := regexp.MustCompile(`0x[0-9a-f]|notify\.|epilogue\.|time\.Time|\*[a-z]|can't|executing|interface \{\}`)
+	internal := regexp.MustCompile(`0x[0-9a-f]|notify\.|epilogue\.|time\.|\*[A-Za-z]|can't|executing|interface \{\}|state[A-Z]|delim[A-Z]|pointer`)
 	for _, tc := range []struct{ src, want string }{
 		{"<p>\n{{range .}}{{end}}", "line 2, column 8: cannot iterate over ."},
 		{"<p>\n{{range .Customer}}{{end}}", "line 2, column 8: cannot iterate over .Customer"},
@@ -116,6 +116,9 @@ func TestTemplateErrorsHideInternals(t *testing.T) {
 		{"{{index .Order.Items 9}}", "index: index out of range: 9"},
 		{"{{if .Loyalty}}{{.Loyalty.Points.X}}{{end}}", "no field X in .Loyalty.Points.X"},
 		{"{{with .Order}}{{.Items.X}}{{end}}", "line 1, column 23: no field X in .Items.X"},
+		{`<p><a href="`, "ends inside a tag, an attribute, a quote or a script left open"},
+		{`<script>{{.Order.ID}}`, "ends inside a tag, an attribute, a quote or a script left open"},
+		{"{{.Shipment.EstimatedDelivery.Year}}", "there is none here (guard it with {{with}})"},
 	} {
 		tmpl, _ := notify.Builtin(notify.TemplateShipped, "en")
 		tmpl.HTML = tc.src
@@ -165,4 +168,21 @@ func withPart(t notify.Template, part, src string) notify.Template {
 		t.Text = src
 	}
 	return t
+}
+
+// A NUL in the data (PostgreSQL cannot store one) never reaches a rendered message.
+func TestRenderedMessagesHoldNoNUL(t *testing.T) {
+	tmpl, _ := notify.Builtin(notify.TemplateShipped, "en")
+	tmpl.Subject, tmpl.Text = "Hi {{.Customer.FirstName}}", "Hi {{.Customer.FirstName}}"
+	d := notify.SampleData()
+	d.Customer.FirstName = "A\x00da"
+	subject, html, text, err := notify.Render(tmpl, notify.SampleBrand(), d)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for part, s := range map[string]string{"subject": subject, "html": html, "text": text} {
+		if strings.Contains(s, "\x00") || !strings.Contains(s, "Ada") && part != "html" {
+			t.Errorf("%s: %q", part, s)
+		}
+	}
 }

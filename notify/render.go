@@ -192,7 +192,11 @@ func (c *compiled) render(brand Brand, data Data, deadline time.Time) (subject, 
 	if text, err = c.execute("text", maxTextOut, deadline, false, func(w io.Writer) error { return c.text.ExecuteTemplate(w, "layout.txt", v) }); err != nil {
 		return "", "", "", err
 	}
-	return subject, html, tidyText(text), nil
+	// Data is checked where it enters, but a NUL that got in anyway (a customer stored before
+	// the checks) would make the message unstorable on PostgreSQL, and stall every message
+	// planned with it: it goes here, where nothing can show it anyway.
+	nul := strings.NewReplacer("\x00", "")
+	return nul.Replace(subject), nul.Replace(html), nul.Replace(tidyText(text)), nil
 }
 
 // parseHTML parses the shared layout and blocks, then the template's body as "html", last so

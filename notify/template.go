@@ -123,11 +123,14 @@ func partError(part string, err error) error {
 	msg := err.Error()
 	var ee *htmltemplate.Error
 	if errors.As(err, &ee) {
-		hint := ""
-		if ee.ErrorCode == htmltemplate.ErrBadHTML || ee.ErrorCode == htmltemplate.ErrEndContext {
+		hint, desc := "", scrub(ee.Description)
+		switch ee.ErrorCode {
+		case htmltemplate.ErrBadHTML:
 			hint = " (is a tag, attribute or quote left open?)"
+		case htmltemplate.ErrEndContext:
+			// Its description prints the escaper's state: {stateURL delimDoubleQuote …}.
+			desc = "ends inside a tag, an attribute, a quote or a script left open"
 		}
-		desc := scrub(ee.Description)
 		switch {
 		case ee.Line > 0 && ee.Name == part:
 			return epilogue.Invalid(part, "line %d: %s%s", ee.Line, desc, hint)
@@ -181,6 +184,9 @@ var execRules = []struct {
 	}},
 	{regexp.MustCompile(`^nil pointer evaluating .*\.(\w+)$`), func(node string, m []string) string {
 		return "cannot read " + m[1] + " in " + node + ": there is none here (guard it with {{with}})"
+	}},
+	{regexp.MustCompile(`^(?:error calling \w+: )?value method .* called using nil .* pointer$`), func(node string, _ []string) string {
+		return "cannot read " + node + ": there is none here (guard it with {{with}})"
 	}},
 	{regexp.MustCompile(`^wrong type for value; expected (.+); got (.+)$`), func(node string, m []string) string {
 		return node + ": wrong kind of value: want " + friendly(m[1]) + ", got " + friendly(m[2])

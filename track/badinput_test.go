@@ -217,3 +217,37 @@ func TestRetriedScan(t *testing.T) {
 		t.Error("the first scan of a shipment is no retry")
 	}
 }
+
+// Text that messages and pages show: with a control character (a NUL, which PostgreSQL cannot
+// store, or a line break) it is refused from the API, naming the field, and cleaned from a
+// platform, whose refused webhook would only come again and lose the order.
+func TestControlCharactersInText(t *testing.T) {
+	api := validOrder()
+	api.Order.Items[0].Title = "Mug\x00"
+	invalid(t, "API item title", api.Validate(), "order.items[0].title", "control characters")
+	ship := func(src string) *track.Update {
+		u := validOrder()
+		u.Source, u.Order = src, nil
+		u.Shipments = []track.ShipmentChange{{Shipment: epilogue.Shipment{ID: "sh1", OrderID: "1001", Carrier: "UPS\x00",
+			Events: []epilogue.ShipmentEvent{{Status: epilogue.ShipInTransit, Message: "Arrived\x00 at\nhub", Time: t0}}}}}
+		return u
+	}
+	invalid(t, "API carrier", ship(track.SourceAPI).Validate(), "shipments[0].carrier", "control characters")
+
+	u := validOrder()
+	u.Source = track.SourceShopify
+	u.Order.Items[0].Title, u.Order.Customer.FirstName = "Mug\x00", "Bo\x00b\u202e"
+	if err := u.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if u.Order.Items[0].Title != "Mug" || u.Order.Customer.FirstName != "Bob" {
+		t.Errorf("platform text not cleaned: %q %q", u.Order.Items[0].Title, u.Order.Customer.FirstName)
+	}
+	e := ship(track.SourceEasyPost)
+	if err := e.Validate(); err != nil {
+		t.Fatal(err)
+	}
+	if s := e.Shipments[0].Shipment; s.Carrier != "UPS" || s.Events[0].Message != "Arrived at hub" {
+		t.Errorf("platform shipment not cleaned: %q %q", s.Carrier, s.Events[0].Message)
+	}
+}

@@ -143,7 +143,7 @@ func (u *Update) Validate() error {
 	}
 	for i := range u.Shipments {
 		c := &u.Shipments[i]
-		if err := ValidateShipment(&c.Shipment, c.ByTracking, u.ReceivedAt); err != nil {
+		if err := validateShipment(&c.Shipment, c.ByTracking, u.ReceivedAt, u.Source == SourceAPI); err != nil {
 			return epilogue.Prefix("shipments["+strconv.Itoa(i)+"]", err)
 		}
 	}
@@ -182,18 +182,19 @@ func validateOrder(o *epilogue.Order, now time.Time, strict bool) error {
 		if c.Email != "" && !epilogue.ValidEmail(c.Email, strict) {
 			return epilogue.Invalid("customer.email", "is not an email address (one bare address such as \"ana@example.com\")")
 		}
+		// A phone number is an address: one with a line break is refused from anywhere, as
+		// taking characters out of it could send texts to someone else.
 		for _, f := range []struct {
-			name, v string
-			plain   bool // refused with control characters (line breaks, NUL)
-		}{{"first_name", c.FirstName, strict}, {"last_name", c.LastName, strict},
-			{"phone", c.Phone, true}, {"locale", c.Locale, strict}, {"timezone", c.Timezone, false}} {
-			if len(f.v) > 100 {
+			name   string
+			v      *string
+			strict bool
+		}{{"first_name", &c.FirstName, strict}, {"last_name", &c.LastName, strict}, {"phone", &c.Phone, true},
+			{"locale", &c.Locale, strict}, {"timezone", &c.Timezone, strict}} {
+			if len(*f.v) > 100 {
 				return epilogue.Invalid("customer."+f.name, "must be at most 100 characters")
 			}
-			if f.plain {
-				if err := epilogue.NoControl("customer."+f.name, f.v, false); err != nil {
-					return err
-				}
+			if err := plainText("customer."+f.name, f.v, f.strict); err != nil {
+				return err
 			}
 		}
 		if c.Timezone != "" {
@@ -214,8 +215,17 @@ func validateOrder(o *epilogue.Order, now time.Time, strict bool) error {
 	if len(o.Items) > MaxItems {
 		return epilogue.Invalid("items", "at most %d items", MaxItems)
 	}
-	for i, it := range o.Items {
+	for i := range o.Items {
+		it := &o.Items[i]
 		field := "items[" + strconv.Itoa(i) + "]"
+		for _, f := range []struct {
+			name string
+			v    *string
+		}{{"sku", &it.SKU}, {"product_id", &it.ProductID}, {"title", &it.Title}, {"category", &it.Category}} {
+			if err := plainText(field+"."+f.name, f.v, strict); err != nil {
+				return err
+			}
+		}
 		switch {
 		case len(it.SKU) > 255:
 			return epilogue.Invalid(field+".sku", "must be at most 255 characters")
@@ -244,8 +254,22 @@ func validateOrder(o *epilogue.Order, now time.Time, strict bool) error {
 	return validTime("updated_at", o.UpdatedAt, now)
 }
 
-// ValidateShipment checks a shipment's fields and events, named as in its JSON.
+// ValidateShipment checks a shipment's fields and events, named as in its JSON, as the API
+// takes them.
 func ValidateShipment(s *epilogue.Shipment, byTracking bool, now time.Time) error {
+	return validateShipment(s, byTracking, now, true)
+}
+
+// validateShipment checks a shipment; strict is for the API (see validateOrder).
+func validateShipment(s *epilogue.Shipment, byTracking bool, now time.Time, strict bool) error {
+	for _, f := range []struct {
+		name string
+		v    *string
+	}{{"carrier", &s.Carrier}, {"tracking_number", &s.TrackingNumber}} {
+		if err := plainText(f.name, f.v, strict); err != nil {
+			return err
+		}
+	}
 	if byTracking {
 		if s.TrackingNumber == "" {
 			return epilogue.Invalid("tracking_number", "is required")
@@ -274,8 +298,17 @@ func ValidateShipment(s *epilogue.Shipment, byTracking bool, now time.Time) erro
 	if len(s.Events) > MaxEvents {
 		return epilogue.Invalid("events", "at most %d events", MaxEvents)
 	}
-	for i, e := range s.Events {
+	for i := range s.Events {
+		e := &s.Events[i]
 		field := "events[" + strconv.Itoa(i) + "]"
+		for _, f := range []struct {
+			name string
+			v    *string
+		}{{"raw_status", &e.RawStatus}, {"message", &e.Message}, {"location", &e.Location}} {
+			if err := plainText(field+"."+f.name, f.v, strict); err != nil {
+				return err
+			}
+		}
 		if !epilogue.ValidShipmentStatus(e.Status) {
 			return epilogue.Invalid(field+".status", "unknown status %q", e.Status)
 		}
@@ -289,6 +322,18 @@ func ValidateShipment(s *epilogue.Shipment, byTracking bool, now time.Time) erro
 			return err
 		}
 	}
+	return nil
+}
+
+// plainText checks a line of text that messages and pages show: from the API, a control
+// character (a NUL, a line break, an escape) is refused, naming the field; from a platform,
+// whose refused webhook would only come again and lose the order, it is taken out. PostgreSQL
+// cannot store a NUL at all, and a line break in a name could break a message's headers.
+func plainText(field string, v *string, strict bool) error {
+	if strict {
+		return epilogue.NoControl(field, *v, false)
+	}
+	*v = epilogue.StripControl(*v)
 	return nil
 }
 
