@@ -171,15 +171,21 @@ func (b *batch) apply(u *track.Update) (track.Result, error) {
 
 // orderCustomer returns the customer id of an order, "" when the order is unknown (yet).
 func (b *batch) orderCustomer(shopID, orderID string) (string, error) {
+	c, _, err := b.orderOf(shopID, orderID)
+	return c, err
+}
+
+// orderOf returns the customer of an order, and whether the order is stored.
+func (b *batch) orderOf(shopID, orderID string) (string, bool, error) {
 	if orderID == "" {
-		return "", nil
+		return "", false, nil
 	}
 	var c string
 	err := b.queryRow("OrderCustomer", shopID, orderID).Scan(&c)
 	if err == sql.ErrNoRows {
-		return "", nil
+		return "", false, nil
 	}
-	return c, wrap("OrderCustomer", err)
+	return c, err == nil, wrap("OrderCustomer", err)
 }
 
 // activity appends one activity inside the update's transaction.

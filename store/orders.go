@@ -92,6 +92,9 @@ func (b *batch) applyOrder(u *track.Update) (string, error) {
 				return "", err
 			}
 		}
+		if err := b.announceShipments(u.ShopID, &o); err != nil {
+			return "", err
+		}
 		return track.Created, b.upsertOrderCustomer(u.ShopID, o.Customer, now)
 	}
 
@@ -104,7 +107,10 @@ func (b *batch) applyOrder(u *track.Update) (string, error) {
 	changed := hash != cur.hash
 	cancelNow := cancel && !cur.cancelled
 	cancel = cancel || cur.cancelled
-	if !changed && !cancelNow && u.AwaitingShipment == cur.awaiting {
+	// A newer version that changes nothing still moves the stored updated_at on, or an older
+	// version arriving after it would not be seen as stale and would win.
+	same := !changed && !cancelNow && u.AwaitingShipment == cur.awaiting
+	if same && micros(o.UpdatedAt) == cur.updatedAt {
 		return track.Unchanged, nil
 	}
 	watch, err := b.orderWatch(u, &o, cancel, cur.watch, cur.stalled)
@@ -122,6 +128,9 @@ func (b *batch) applyOrder(u *track.Update) (string, error) {
 	if _, err := b.exec("UpdateOrder", o.CustomerID, o.Status, boolInt(cancel), int64(o.Total), o.Currency, hash, data,
 		boolInt(u.AwaitingShipment), watch, micros(o.CreatedAt), micros(o.UpdatedAt), micros(now), u.ShopID, o.ID); err != nil {
 		return "", err
+	}
+	if same {
+		return track.Unchanged, nil
 	}
 	if changed {
 		if err := b.activity(epilogue.Activity{ShopID: u.ShopID, Kind: epilogue.ActivityOrderUpdated, OrderID: o.ID,

@@ -96,6 +96,18 @@ func TestOrderLifecycle(t *testing.T) {
 		if r := ingest(t, db, stale); r.Order != track.Unchanged {
 			t.Fatalf("stale: %+v", r)
 		}
+		// A newer version that changed nothing still makes an older one stale: v1, v3 (the same
+		// as v2's predecessor), then v2 arriving last must not win.
+		same := order("a", "1001")
+		same.Order.Total, same.Order.UpdatedAt = 450*epilogue.Micro, t0.Add(150*time.Minute)
+		if r := ingest(t, db, same); r.Order != track.Unchanged {
+			t.Fatalf("newer, unchanged: %+v", r)
+		}
+		between := order("a", "1001")
+		between.Order.Total, between.Order.UpdatedAt = 2*epilogue.Micro, t0.Add(140*time.Minute)
+		if r := ingest(t, db, between); r.Order != track.Unchanged {
+			t.Fatalf("older than an unchanged newer version: %+v", r)
+		}
 		o, err = db.Order(ctx, "a", "1001")
 		must(t, err)
 		if o.Total != 450*epilogue.Micro {

@@ -193,9 +193,15 @@ func (b *batch) applyShipmentTo(u *track.Update, ch *track.ShipmentChange, id st
 	if found && !news {
 		return r, nil
 	}
-	customer, err := b.orderCustomer(u.ShopID, next.orderID)
+	customer, known, err := b.orderOf(u.ShopID, next.orderID)
 	if err != nil {
 		return r, err
+	}
+	if next.orderID != "" && !known {
+		// The order has not come yet (webhooks race): its shipment's news waits for it, as its
+		// refunds do, or the journeys it starts would find no customer to write to.
+		// announceShipments tells it when the order comes.
+		return r, nil
 	}
 	a := epilogue.Activity{ShopID: u.ShopID, OrderID: next.orderID, ShipmentID: id, CustomerID: customer, Data: next.data()}
 	if !found {
@@ -215,6 +221,47 @@ func (b *batch) applyShipmentTo(u *track.Update, ch *track.ShipmentChange, id st
 		err = b.activity(a)
 	}
 	return r, err
+}
+
+// announceShipments tells the journey engine about the shipments that came before their order
+// (see applyShipmentTo): each one's creation and the status it has reached, at the times they
+// happened, as if the order had come first.
+func (b *batch) announceShipments(shopID string, o *epilogue.Order) error {
+	rows, err := b.query("OrderShipmentIDs", shopID, o.ID)
+	if err != nil {
+		return wrap("OrderShipmentIDs", err)
+	}
+	var ids []string
+	for rows.Next() {
+		var id string
+		if err := rows.Scan(&id); err != nil {
+			rows.Close()
+			return wrap("OrderShipmentIDs", err)
+		}
+		ids = append(ids, id)
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return wrap("OrderShipmentIDs", err)
+	}
+	for _, id := range ids {
+		st, found, err := b.shipmentState(shopID, id)
+		if err != nil || !found {
+			return err
+		}
+		a := epilogue.Activity{ShopID: shopID, Kind: epilogue.ActivityShipmentCreated, OrderID: o.ID, ShipmentID: id,
+			CustomerID: o.CustomerID, Time: fromMicros(st.createdAt), Data: st.data()}
+		if err := b.activity(a); err != nil {
+			return err
+		}
+		if st.status != "" && st.statusAt.Valid {
+			a.Kind, a.Status, a.Time, a.Data = epilogue.ActivityShipmentStatus, st.status, fromMicros(st.statusAt.Int64), st.data()
+			if err := b.activity(a); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
 }
 
 // latestEvent returns the latest scan of a shipment's timeline, nil when it has none.

@@ -88,6 +88,7 @@ func TestShipmentTimeline(t *testing.T) {
 func TestShipmentRanksAndProblems(t *testing.T) {
 	each(t, func(t *testing.T, db *store.DB) {
 		newShop(t, db, "a")
+		ingest(t, db, order("a", "1001"))
 		ingest(t, db, shipment("a", "s", ev(epilogue.ShipInTransit, time.Hour)))
 		// A problem at equal rank is the new status, and a later good scan clears it.
 		r := ingest(t, db, scan("a", "s", epilogue.ShipmentEvent{Status: epilogue.ShipException, RawStatus: "held at customs", Time: t0.Add(2 * time.Hour)}))
@@ -111,8 +112,36 @@ func TestShipmentRanksAndProblems(t *testing.T) {
 		if s.Status != epilogue.ShipOutForDelivery || s.Events[2].RawStatus != "held at customs" {
 			t.Fatalf("shipment: %+v", s)
 		}
-		equal(t, "activities", activities(t, db, "a"), []string{"shipment_created", "shipment_status:in_transit",
+		equal(t, "activities", activities(t, db, "a"), []string{"order_placed", "shipment_created", "shipment_status:in_transit",
 			"shipment_status:exception", "shipment_status:out_for_delivery"})
+	})
+}
+
+// A shipment whose order has not come yet (webhooks race) is stored with its timeline, but its
+// news waits for the order, whose customer the messages go to: then its creation and the status
+// it reached are told, at the times they happened, after the order.
+func TestShipmentBeforeItsOrder(t *testing.T) {
+	each(t, func(t *testing.T, db *store.DB) {
+		newShop(t, db, "a")
+		ingest(t, db, shipment("a", "s", ev(epilogue.ShipInTransit, time.Hour)))
+		ingest(t, db, scan("a", "s", ev(epilogue.ShipException, 2*time.Hour)))
+		if got := activities(t, db, "a"); len(got) != 0 {
+			t.Fatalf("news before the order: %v", got)
+		}
+		ingest(t, db, order("a", "1001"))
+		equal(t, "activities", activities(t, db, "a"), []string{"order_placed", "shipment_created", "shipment_status:exception"})
+		all, _, err := db.ActivitiesAfter(ctx, 0, 0)
+		must(t, err)
+		if a := all[2]; a.ShipmentID != "s" || a.CustomerID != "c1" || !a.Time.Equal(t0.Add(2*time.Hour)) || a.Data["tracking_number"] != "1Z999" {
+			t.Fatalf("status told after the order: %+v", a)
+		}
+		// Later news goes out as it comes; the order again tells nothing twice.
+		ingest(t, db, scan("a", "s", ev(epilogue.ShipDelivered, 3*time.Hour)))
+		again := order("a", "1001")
+		again.Order.UpdatedAt = t0.Add(5 * time.Hour)
+		ingest(t, db, again)
+		equal(t, "activities", activities(t, db, "a"), []string{"order_placed", "shipment_created", "shipment_status:exception",
+			"shipment_status:delivered"})
 	})
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"net/mail"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -46,24 +47,33 @@ type journeyConfig struct {
 
 // journeyFlags declares the flags of journeyConfig; the returned function builds it once the
 // flags are parsed. addr is the listening address, the default base of public links.
-func (f *flags) journeyFlags() func(addr string) journeyConfig {
+func (f *flags) journeyFlags() func(addr string) (journeyConfig, error) {
 	smtpURL := f.str("smtp-url", "", "email relay: smtp://user:pass@host:port or smtps://… (without one, messages go to the outbox file)")
 	from := f.str("from-address", defaultFromAddress, "sender address of shops whose brand sets none")
 	outbox := f.str("outbox", notify.DefaultOutboxPath, "file that messages are written to when no relay is configured")
 	public := f.str("public-url", "", "base URL of the links in messages (default: http:// and the listening address)")
 	sid := f.str("sms-account-sid", "", "Twilio-compatible SMS account SID (without one, texts go to the outbox file)")
-	token := f.str("sms-auth-token", "", "SMS auth token")
+	token := f.secret("sms-auth-token", "SMS auth token")
 	smsFrom := f.str("sms-from", "", "sending number (E.164) or messaging service SID")
 	smsBase := f.str("sms-base-url", notify.DefaultSMSBaseURL, "SMS provider API")
-	lease := f.str("journey-lease", "30s", "how long a claimed message is held before another process may take it over")
-	return func(addr string) journeyConfig {
+	lease := f.Duration("journey-lease", 30*time.Second, "how long a claimed message is held before another process may take it over")
+	f.fromEnv("journey-lease")
+	return func(addr string) (journeyConfig, error) {
 		c := journeyConfig{smtpURL: *smtpURL, fromAddress: *from, outbox: *outbox, publicURL: strings.TrimRight(*public, "/"),
-			sms: notify.SMSConfig{BaseURL: *smsBase, AccountSID: *sid, AuthToken: *token, From: *smsFrom}}
-		c.lease, _ = time.ParseDuration(*lease)
+			sms: notify.SMSConfig{BaseURL: *smsBase, AccountSID: *sid, AuthToken: *token, From: *smsFrom}, lease: *lease}
+		if c.lease <= 0 {
+			return c, fmt.Errorf("--journey-lease must be positive, not %v", c.lease)
+		}
+		if a, err := mail.ParseAddress(c.fromAddress); err != nil || a.Address != c.fromAddress {
+			return c, fmt.Errorf("--from-address must be a bare email address such as orders@shop.example, not %q", c.fromAddress)
+		}
+		if c.publicURL != "" && !epilogue.WebURL(c.publicURL) {
+			return c, fmt.Errorf("--public-url must be an http or https URL such as https://epilogue.shop.example, not %q", c.publicURL)
+		}
 		if c.publicURL == "" {
 			c.publicURL = "http://" + publicHost(addr)
 		}
-		return c
+		return c, nil
 	}
 }
 

@@ -83,6 +83,9 @@ func benchDecide(ctx context.Context, args []string, env func(string) string, st
 	if err := f.parse(args); err != nil {
 		return err
 	}
+	if err := f.positive("offers", "customers", "duration", "reps", "workers"); err != nil {
+		return err
+	}
 	if _, err := benchScorer(*scorerName, nil); err != nil {
 		return err
 	}
@@ -377,6 +380,9 @@ func benchDecideServer(ctx context.Context, args []string, env func(string) stri
 	dbURL := f.String("db", "", "database (default: a fresh SQLite file in a temporary directory)")
 	httpProfile := f.String("httpprofile", "", "write a CPU profile of the whole run to this file")
 	if err := f.parse(args); err != nil {
+		return err
+	}
+	if err := f.positive("offers", "customers"); err != nil {
 		return err
 	}
 	a, _, _, key, cleanup, err := setupDecideScenario(ctx, *nOffers, *nCustomers, *scorerName, *dbURL, stderr)

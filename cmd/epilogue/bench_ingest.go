@@ -48,6 +48,9 @@ func benchIngest(ctx context.Context, args []string, env func(string) string, st
 	if err := f.parse(args); err != nil {
 		return err
 	}
+	if err := f.positive("duration", "reps", "clients", "batch"); err != nil {
+		return err
+	}
 	if *batch < 1 || *batch > 100 {
 		return fmt.Errorf("--batch must be 1 to 100")
 	}

@@ -34,6 +34,9 @@ func benchJourneys(ctx context.Context, args []string, env func(string) string, 
 	if err := f.parse(args); err != nil {
 		return err
 	}
+	if err := f.positive("orders", "workers"); err != nil {
+		return err
+	}
 	if *crash {
 		res, err := crashTest(ctx, crashConfig{orders: min(*orders, 2000), workers: *workers, dbURL: *dbURL, log: stderr})
 		if err != nil {

@@ -26,6 +26,9 @@ func benchLearn(ctx context.Context, args []string, env func(string) string, std
 	if err := f.parse(args); err != nil {
 		return err
 	}
+	if err := f.positive("repetitions", "updates"); err != nil {
+		return err
+	}
 	if *reps < 1 || *n < 1000 {
 		return errors.New("bench learn: --repetitions must be at least 1 and --updates at least 1000")
 	}

@@ -59,7 +59,14 @@ func runDemo(ctx context.Context, args []string, env func(string) string, stdout
 	if *asJSON {
 		json.NewEncoder(stdout).Encode(map[string]string{"shop_id": demoShopID, "publishable_key": pk, "secret_key": sk, "url": base})
 	} else {
-		printDemoGuide(stdout, base, pk, sk)
+		mail := "watch the confirmation email land in " + c.journeys.outbox + " (no mail server needed)"
+		if c.journeys.outbox == "" {
+			mail = "watch the confirmation email land in " + outboxNextTo(c.db) + " (no mail server needed)"
+		}
+		if c.journeys.smtpURL != "" {
+			mail = "the confirmation email goes out through your mail relay"
+		}
+		printDemoGuide(stdout, base, pk, sk, mail)
 	}
 	return a.serve(ctx, ln)
 }
@@ -147,7 +154,7 @@ func demoOffers(now time.Time) ([]*epilogue.Offer, error) {
 	return offers, nil
 }
 
-func printDemoGuide(w io.Writer, base, pk, sk string) {
+func printDemoGuide(w io.Writer, base, pk, sk, mail string) {
 	fmt.Fprintf(w, `
 Epilogue demo: "Demo Coffee Co." is open at %[1]s
 
@@ -169,7 +176,7 @@ Then report what the customer did with an offer (use a token from the answer):
   curl -s %[1]s/v1/events -H 'Authorization: Bearer %[2]s' -d '{"events": [
     {"id": "evt-1", "type": "impression", "token": "TOKEN"}]}'
 
-Post an order and watch the confirmation email land in ./outbox.jsonl (no mail server needed):
+Post an order, and %[5]s:
 
   curl -s %[1]s/v1/orders -H 'Authorization: Bearer %[3]s' -d '{"id": "1001",
     "customer": {"id": "cust_42", "email": "ana@example.com", "first_name": "Ana"},
@@ -179,5 +186,5 @@ Post an order and watch the confirmation email land in ./outbox.jsonl (no mail s
 
 Offers: GET %[1]s/v1/offers   Metrics: %[1]s/metrics   Stop with Ctrl-C.
 
-`, base, pk, sk, time.Now().UTC().Format(time.RFC3339))
+`, base, pk, sk, time.Now().UTC().Format(time.RFC3339), mail)
 }

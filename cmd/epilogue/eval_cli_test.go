@@ -66,6 +66,19 @@ func TestOfflineCommandsReadEnvironment(t *testing.T) {
 		{[]string{"eval", "log"}, []string{"EPILOGUE_DATA", "f.csv", "EPILOGUE_LABEL", "click", "EPILOGUE_BITS", "5"}, "--bits between 10 and 26"},
 		{[]string{"eval", "gen"}, []string{"EPILOGUE_ROWS", "0"}, "--rows must be at least 1"},
 		{[]string{"bench", "learn"}, []string{"EPILOGUE_UPDATES", "10"}, "--updates at least 1000"},
+		// A boolean that is neither true nor false is a mistake, not false.
+		{[]string{"eval", "obd"}, []string{"EPILOGUE_JSON", "maybe"}, `$EPILOGUE_JSON: invalid value "maybe" for --json`},
+		// Benchmarks of nothing are refused before they run (no customers used to panic).
+		{[]string{"bench", "decide", "--customers", "0"}, nil, "--customers must be at least 1"},
+		{[]string{"bench", "decide", "--reps", "0"}, nil, "--reps must be at least 1"},
+		{[]string{"bench", "ingest", "--duration", "-1s"}, nil, "--duration must be positive"},
+		{[]string{"bench", "journeys", "--workers", "0"}, nil, "--workers must be at least 1"},
+		// Server settings that could only fail later, or never be noticed.
+		{[]string{"serve", "--journey-lease", "banana"}, nil, `invalid value "banana" for flag -journey-lease`},
+		{[]string{"serve", "--journey-lease", "-5s"}, nil, "--journey-lease must be positive"},
+		{[]string{"serve", "--from-address", "not an address"}, nil, "--from-address must be a bare email address"},
+		{[]string{"serve", "--public-url", "ftp://x"}, nil, "--public-url must be an http or https URL"},
+		{[]string{"serve", "--addr", ""}, nil, "--addr must be HOST:PORT"},
 	} {
 		err := run(ctx, c.args, envOf(c.env...), io.Discard, io.Discard)
 		if err == nil || !strings.Contains(err.Error(), c.want) {
@@ -84,6 +97,26 @@ func TestOfflineCommandsReadEnvironment(t *testing.T) {
 	if err := run(ctx, []string{"eval", "log", "--help"}, envOf(), &out, io.Discard); err != nil || !strings.Contains(out.String(), "$EPILOGUE_TRAIN") ||
 		!strings.Contains(out.String(), "$EPILOGUE_DATA") {
 		t.Fatalf("eval log --help does not show the variables: %v\n%s", err, out.String())
+	}
+}
+
+// --help never shows a secret from the environment: it goes to stderr after a mistyped flag,
+// and so into a service's logs.
+func TestHelpHidesSecrets(t *testing.T) {
+	env := envOf("EPILOGUE_SMS_AUTH_TOKEN", "supersecret123", "EPILOGUE_SMTP_URL", "smtp://user:hunter2@mail.example:587",
+		"EPILOGUE_DB", "postgres://epi:pgpass1@db.example/epilogue")
+	var stdout, stderr bytes.Buffer
+	if err := run(context.Background(), []string{"serve", "--help"}, env, &stdout, &stderr); err != nil {
+		t.Fatal(err)
+	}
+	run(context.Background(), []string{"serve", "--bogus"}, env, io.Discard, &stderr)
+	for _, out := range []string{stdout.String(), stderr.String()} {
+		if strings.Contains(out, "supersecret123") || strings.Contains(out, "hunter2") || strings.Contains(out, "pgpass1") {
+			t.Fatalf("a secret shows in the help:\n%s", out)
+		}
+	}
+	if !strings.Contains(stdout.String(), "smtp://user:xxxxx@mail.example:587") || !strings.Contains(stdout.String(), "[set]") {
+		t.Fatalf("the help should show what is set, masked:\n%s", stdout.String())
 	}
 }
 

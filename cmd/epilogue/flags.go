@@ -5,7 +5,10 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"net/url"
+	"strconv"
 	"strings"
+	"time"
 )
 
 // flags is a flag set whose defaults come from EPILOGUE_* environment variables, so every
@@ -34,12 +37,36 @@ func envName(flagName string) string {
 	return "EPILOGUE_" + strings.ToUpper(strings.ReplaceAll(flagName, "-", "_"))
 }
 
-// str declares a string flag with an environment fallback.
+// str declares a string flag with an environment fallback. --help shows the variable's value
+// as the default, but never a URL's password (--help goes to stderr, and so into logs, after
+// a mistyped flag).
 func (f *flags) str(name, def, help string) *string {
+	p := f.String(name, def, help+" ($"+envName(name)+")")
 	if v := f.env(envName(name)); v != "" {
-		def = v
+		*p = v
+		f.Lookup(name).DefValue = redacted(v)
 	}
-	return f.String(name, def, help+" ($"+envName(name)+")")
+	return p
+}
+
+// secret declares a string flag whose value --help never shows, only whether it is set.
+func (f *flags) secret(name, help string) *string {
+	p := f.String(name, "", help+" ($"+envName(name)+")")
+	if v := f.env(envName(name)); v != "" {
+		*p = v
+		f.Lookup(name).Usage += " [set]"
+	}
+	return p
+}
+
+// redacted is v with a URL's password masked.
+func redacted(v string) string {
+	if u, err := url.Parse(v); err == nil && u.User != nil {
+		if _, ok := u.User.Password(); ok {
+			return u.Redacted()
+		}
+	}
+	return v
 }
 
 // integer declares an int flag with an environment fallback.
@@ -63,12 +90,25 @@ func (f *flags) fromEnv(names ...string) {
 	}
 }
 
-// boolean declares a bool flag with an environment fallback ("1", "true").
+// boolean declares a bool flag with an environment fallback ("1", "true", "yes"; "0", "false",
+// "no"); anything else is an error at parse time, not quietly false.
 func (f *flags) boolean(name string, def bool, help string) *bool {
-	if v := strings.ToLower(f.env(envName(name))); v != "" {
-		def = v == "1" || v == "true" || v == "yes"
+	p := f.Bool(name, def, help+" ($"+envName(name)+")")
+	if v := strings.ToLower(strings.TrimSpace(f.env(envName(name)))); v != "" {
+		switch v {
+		case "1", "true", "yes":
+			*p = true
+		case "0", "false", "no":
+			*p = false
+		default:
+			if f.envErr == nil {
+				f.envErr = fmt.Errorf("$%s: invalid value %q for --%s: want true or false", envName(name), v, name)
+			}
+			return p
+		}
+		f.Lookup(name).DefValue = strconv.FormatBool(*p)
 	}
-	return f.Bool(name, def, help+" ($"+envName(name)+")")
+	return p
 }
 
 // parse parses args; --help is not an error but a helpText, which run prints.
@@ -85,6 +125,24 @@ func (f *flags) parse(args []string) error {
 		return fmt.Errorf("unexpected argument %q: this command takes only flags (see --help)", f.Arg(0))
 	}
 	return err
+}
+
+// positive refuses a number or duration flag that is not above zero, naming it: a benchmark
+// of no runs, clients or customers would report a meaningless 0 or NaN, or panic.
+func (f *flags) positive(names ...string) error {
+	for _, n := range names {
+		switch v := f.Lookup(n).Value.(flag.Getter).Get().(type) {
+		case int:
+			if v <= 0 {
+				return fmt.Errorf("--%s must be at least 1, not %d", n, v)
+			}
+		case time.Duration:
+			if v <= 0 {
+				return fmt.Errorf("--%s must be positive, not %v", n, v)
+			}
+		}
+	}
+	return nil
 }
 
 // errHelp ends a command after it printed its help (on stdout).

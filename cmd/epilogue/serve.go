@@ -15,6 +15,9 @@ func runServe(ctx context.Context, args []string, env func(string) string, stdou
 	if err := f.parse(args); err != nil {
 		return err
 	}
+	if _, _, err := net.SplitHostPort(*addr); err != nil || *addr == "" {
+		return fmt.Errorf("--addr must be HOST:PORT, such as 127.0.0.1:8080 (or :8080 for every interface), not %q", *addr)
+	}
 	c, err := config(*db, *addr)
 	if err != nil {
 		return err
@@ -48,6 +51,10 @@ func (f *flags) serverFlags(stderr io.Writer) func(db, addr string) (appConfig, 
 		if err != nil {
 			return appConfig{}, err
 		}
-		return appConfig{db: db, log: log, logRequests: *lf.requests, learning: lc, journeys: journeyf(addr), gcPercent: *gc}, nil
+		jc, err := journeyf(addr)
+		if err != nil {
+			return appConfig{}, err
+		}
+		return appConfig{db: db, log: log, logRequests: *lf.requests, learning: lc, journeys: jc, gcPercent: *gc}, nil
 	}
 }

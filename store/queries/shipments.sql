@@ -12,6 +12,10 @@ UPDATE shipments SET order_id = ?, carrier = ?, tracking_number = ?, tracking_ur
     status_at = ?, reached = ?, transit_watch_at = ?, updated_at = ?
 WHERE shop_id = ? AND id = ?;
 
+-- name: OrderShipmentIDs
+-- The shipments that came before their order, to announce when it comes.
+SELECT id FROM shipments WHERE shop_id = ? AND order_id = ? AND order_id <> '' ORDER BY seq LIMIT 100;
+
 -- name: ShipmentsByTracking
 SELECT id FROM shipments WHERE shop_id = ? AND tracking_number = ? AND tracking_number <> '' ORDER BY seq LIMIT 10;
 
