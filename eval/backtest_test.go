@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"path/filepath"
@@ -25,7 +26,7 @@ func writeFile(t testing.TB, name, content string) string {
 func generated(t testing.TB, rows int) string {
 	t.Helper()
 	var b bytes.Buffer
-	if err := GenerateClickLog(&b, rows, 1); err != nil {
+	if err := GenerateClickLog(context.Background(), &b, rows, 1); err != nil {
 		t.Fatal(err)
 	}
 	return writeFile(t, "clicks.csv", b.String())
@@ -100,7 +101,7 @@ func TestBacktestDefaultColumns(t *testing.T) {
 // result is the one of the same rows already in that order.
 func TestBacktestSortsByTime(t *testing.T) {
 	var b bytes.Buffer
-	if err := GenerateClickLog(&b, 5000, 3); err != nil {
+	if err := GenerateClickLog(context.Background(), &b, 5000, 3); err != nil {
 		t.Fatal(err)
 	}
 	lines := strings.Split(strings.TrimSuffix(b.String(), "\n"), "\n")
@@ -168,6 +169,8 @@ func TestBacktestBadInput(t *testing.T) {
 		{"short row", head + "2020-01-01,1,red,1\n2020-01-01,1\n", LogOptions{}, 3, 0, "wrong number of fields"},
 		{"bare quote", head + "2020-01-01,1,red,1\n2020-01-01,1,r\"ed,1\n", LogOptions{}, 3, 0, "bare"},
 		{"multi-line quoted field", head + "2020-01-01,1,\"red\nred\",1\n2020-01-01,x,red,1\n", LogOptions{}, 4, 2, "label must be 0 or 1"},
+		// 20,000 columns crossed pairwise is 200 million features a row: refused, not hours.
+		{"too wide", wide(250), LogOptions{}, 0, 0, "250 categorical columns make 31626 crosses a row"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			opt := c.opt
@@ -198,6 +201,20 @@ func TestBacktestBadInput(t *testing.T) {
 			}
 		})
 	}
+}
+
+// wide is a click log with n feature columns besides time and click.
+func wide(n int) string {
+	var b strings.Builder
+	b.WriteString("time,click")
+	for i := range n {
+		fmt.Fprintf(&b, ",f%d", i)
+	}
+	for r := range 3 {
+		fmt.Fprintf(&b, "\n2020-01-0%d,%d", r+1, r%2)
+		b.WriteString(strings.Repeat(",x", n))
+	}
+	return b.String() + "\n"
 }
 
 // A byte order mark is skipped before the CSV parser sees it, so a quoted first name parses.

@@ -2,6 +2,7 @@ package eval
 
 import (
 	"bufio"
+	"context"
 	"io"
 	"math"
 	"math/rand/v2"
@@ -15,7 +16,9 @@ import (
 // main effects and pairwise interactions (offer × surface, kind × device, category × cart
 // category, kind × customer, kind × amount, hour of day), so a backtest has something to find
 // that a model without crosses cannot.
-func GenerateClickLog(w io.Writer, rows int, seed uint64) error {
+//
+// It stops with ctx's error when ctx ends (the generator can write gigabytes).
+func GenerateClickLog(ctx context.Context, w io.Writer, rows int, seed uint64) error {
 	rng := rand.New(rand.NewPCG(seed, 0xc11c))
 	surfaces := []string{"thank_you", "order_status", "email", "upsell", "tracking"}
 	devices := []string{"mobile", "desktop", "tablet"}
@@ -53,7 +56,10 @@ func GenerateClickLog(w io.Writer, rows int, seed uint64) error {
 	bw.WriteString("time,surface,device,country,customer,offer,kind,advertiser,category,cart_category,amount,click\n")
 	t := time.Date(2025, 1, 6, 0, 0, 0, 0, time.UTC)
 	var line []byte
-	for range rows {
+	for i := range rows {
+		if i%4096 == 0 && ctx.Err() != nil {
+			return ctx.Err()
+		}
 		t = t.Add(time.Duration(rng.ExpFloat64() * 20 * float64(time.Second)))
 		s, d, c := rng.IntN(len(surfaces)), rng.IntN(len(devices)), rng.IntN(len(countries))
 		cust := 0

@@ -25,6 +25,13 @@ func scanLog(ctx context.Context, opt LogOptions, pr *progress) (*logScan, error
 		return nil, err
 	}
 	defer f.Close()
+	// The file is read more than once (checked, then learned from): a pipe would be empty the
+	// second time.
+	if fi, err := f.Stat(); err == nil && fi.IsDir() {
+		return nil, fmt.Errorf("%s: is a directory, not a CSV file", opt.Path)
+	} else if err == nil && !fi.Mode().IsRegular() {
+		return nil, fmt.Errorf("%s: not a regular file: a backtest reads its file twice, so a pipe or a device will not do (save it to a file first)", opt.Path)
+	}
 	t, err := openTable(f, opt.Path)
 	if err != nil {
 		return nil, err

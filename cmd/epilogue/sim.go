@@ -49,6 +49,8 @@ func runSim(ctx context.Context, args []string, env func(string) string, stdout,
 		return fmt.Errorf("sim: --customers must be between 1 and 10000000, not %d", *customers)
 	case *publish < 1:
 		return fmt.Errorf("sim: --publish-every must be at least 1, not %d", *publish)
+	case *plot != "" && sameFile(*plot, *logPath):
+		return errors.New("sim: --log and --plot must be different files")
 	}
 	policies := []string{*policy}
 	if *policy == "all" {
@@ -151,6 +153,16 @@ func printSim(w io.Writer, cfg sim.Config, results []*sim.Result) {
 				s.Engage, s.EngagePositive, s.Convert, s.ConvertPositive, s.Late, s.Pending)
 		}
 	}
+}
+
+// sameFile reports whether two paths name one file (one that exists, or the same path).
+func sameFile(a, b string) bool {
+	if filepath.Clean(a) == filepath.Clean(b) {
+		return true
+	}
+	fa, errA := os.Stat(a)
+	fb, errB := os.Stat(b)
+	return errA == nil && errB == nil && os.SameFile(fa, fb)
 }
 
 // output is a file written whole or not at all: it is written to a temporary file beside
