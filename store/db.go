@@ -40,6 +40,9 @@ type DB struct {
 	stopCheckpoints func()
 	// log hears of stored rows that no longer decode (see skip); silent until SetLogger.
 	log atomic.Pointer[slog.Logger]
+	// path is the SQLite file ("" on PostgreSQL); server holds ClaimServer's lock.
+	path   string
+	server *os.File
 }
 
 // SetLogger sets where the store reports rows it skips because they no longer decode.
@@ -134,7 +137,7 @@ func openSQLite(path string) (*DB, error) {
 		return nil, err
 	}
 	ckpt.SetMaxOpenConns(1)
-	db := &DB{dialect: dialectSQLite, write: write, read: read, q: q}
+	db := &DB{dialect: dialectSQLite, write: write, read: read, q: q, path: path}
 	db.stopCheckpoints = checkpointer(ckpt, checkpointEvery)
 	return db, nil
 }
@@ -187,6 +190,9 @@ func (db *DB) Close() error {
 	err := db.write.Close()
 	if db.read != db.write {
 		err = errors.Join(err, db.read.Close())
+	}
+	if db.server != nil {
+		db.server.Close() // and with it the lock
 	}
 	return err
 }

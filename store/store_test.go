@@ -240,6 +240,24 @@ func TestSQLiteIsDurableWAL(t *testing.T) {
 	}
 }
 
+// One server per SQLite file: a second claim fails while the first holds it and succeeds once
+// it closes; tools that do not claim (shop create beside a running server) still open the file.
+func TestSQLiteHasOneServer(t *testing.T) {
+	t.Parallel()
+	path := filepath.Join(t.TempDir(), "one.db")
+	first := open(t, "sqlite://"+path)
+	must(t, first.ClaimServer())
+	second, err := store.Open(ctx, "sqlite://"+path)
+	must(t, err)
+	if err := second.ClaimServer(); err == nil || !strings.Contains(err.Error(), "another Epilogue server is using") {
+		t.Fatalf("second claim: %v", err)
+	}
+	newShop(t, second, "tool") // a tool beside the server
+	first.Close()
+	must(t, second.ClaimServer())
+	second.Close()
+}
+
 // The writer leaves checkpoints to a background connection (store/checkpoint.go): a few writes,
 // far below the writer's own checkpoint threshold, still reach the database file within a
 // checkpoint interval or two.

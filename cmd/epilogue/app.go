@@ -91,6 +91,10 @@ func openApp(ctx context.Context, c appConfig) (*app, error) {
 	if err != nil {
 		return nil, err
 	}
+	if err := db.ClaimServer(); err != nil {
+		db.Close()
+		return nil, err
+	}
 	if c.log != nil {
 		db.SetLogger(c.log)
 	}
