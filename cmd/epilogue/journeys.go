@@ -40,9 +40,12 @@ func runJourneys(ctx context.Context, args []string, env func(string) string, st
 		dir, rest = rest[0], rest[1:]
 	}
 	if err := f.parse(rest); err != nil {
-		if dir == "" && f.NArg() == 1 {
+		switch {
+		case dir == "" && f.NArg() == 1:
 			dir = f.Arg(0)
-		} else {
+		case f.NArg() > 0:
+			return fmt.Errorf("journeys load takes one directory, not also %q (see --help)", f.Arg(0))
+		default:
 			return err
 		}
 	}
@@ -183,6 +186,17 @@ func strictJSON(b []byte, v any) error {
 			return fmt.Errorf("%s: %s", field, msg)
 		}
 		return fmt.Errorf("%s: must be %s", te.Field, te.Type)
+	}
+	// A syntax error says where, as an editor counts: line and column, not a byte offset.
+	var se *json.SyntaxError
+	if errors.As(err, &se) {
+		before := b[:min(int(se.Offset), len(b))]
+		line := bytes.Count(before, []byte("\n")) + 1
+		col := len(before) - bytes.LastIndexByte(before, '\n')
+		return fmt.Errorf("line %d, column %d: %s", line, col-1, strings.TrimPrefix(se.Error(), "json: "))
+	}
+	if errors.Is(err, io.ErrUnexpectedEOF) {
+		return fmt.Errorf("line %d: the JSON ends before it is complete", bytes.Count(b, []byte("\n"))+1)
 	}
 	return err
 }

@@ -147,7 +147,16 @@ func TestJourneysLoad(t *testing.T) {
 	if _, err = load(); err == nil || !strings.Contains(err.Error(), "steps[0].if") {
 		t.Fatalf("a bad condition: %v", err)
 	}
+	// A syntax error says where, as an editor counts.
+	write("zz_bad.json", "{\n  \"name\": \"Bad\",\n  \"trigger\": {\"event\": \"order_placed\"}\n  \"steps\": []\n}\n")
+	if _, err = load(); err == nil || !strings.Contains(err.Error(), "zz_bad.json: line 4, column 3") {
+		t.Fatalf("a syntax error: %v", err)
+	}
 	os.Remove(filepath.Join(dir, "zz_bad.json"))
+	if err := run(context.Background(), []string{"journeys", "load", dir, dir, "--shop", e.a.id}, envOf(), io.Discard, io.Discard); err == nil ||
+		!strings.Contains(err.Error(), "takes one directory") {
+		t.Fatalf("two directories: %v", err)
+	}
 	s := e.openStore()
 	js, err := s.ShopJourneys(context.Background(), e.a.id)
 	if err != nil {
