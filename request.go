@@ -2,8 +2,11 @@ package epilogue
 
 import (
 	"encoding/json"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
+	"unicode"
 )
 
 // Limits on a decision request.
@@ -14,34 +17,49 @@ const (
 )
 
 // flatFields maps the flat attribute names that checkout integrations send onto the
-// structured request. Names are matched case-insensitively; any other attribute becomes a
-// customer attribute.
-var flatFields = map[string]func(r *DecisionRequest, v string) error{
-	"email":           func(r *DecisionRequest, v string) error { r.Customer.Email = v; return nil },
-	"emailsha256":     func(r *DecisionRequest, v string) error { r.Customer.EmailSHA256 = v; return nil },
-	"customerid":      func(r *DecisionRequest, v string) error { r.Customer.ID = v; return nil },
-	"customer_id":     func(r *DecisionRequest, v string) error { r.Customer.ID = v; return nil },
-	"customertype":    func(r *DecisionRequest, v string) error { r.Customer.Type = v; return nil },
-	"confirmationref": func(r *DecisionRequest, v string) error { r.Transaction.ConfirmationRef = v; return nil },
-	"currency":        func(r *DecisionRequest, v string) error { r.Transaction.Currency = v; return nil },
-	"paymenttype":     func(r *DecisionRequest, v string) error { r.Transaction.PaymentType = v; return nil },
-	"country":         func(r *DecisionRequest, v string) error { r.Context.Country = v; return nil },
-	"device":          func(r *DecisionRequest, v string) error { r.Context.Device = v; return nil },
-	"locale":          func(r *DecisionRequest, v string) error { r.Context.Locale = v; return nil },
-	"language":        func(r *DecisionRequest, v string) error { r.Context.Locale = v; return nil },
-	"amount": func(r *DecisionRequest, v string) error {
+// structured request, by folded name (see flatKey: "customer_id", "customerId" and
+// "CUSTOMERID" are one name); any other attribute becomes a customer attribute. path is the
+// structured field it fills, so an error there names the attribute that was sent instead.
+var flatFields = map[string]struct {
+	path string
+	set  func(r *DecisionRequest, v string) error
+}{
+	"email":           {"customer.email", func(r *DecisionRequest, v string) error { r.Customer.Email = v; return nil }},
+	"emailaddress":    {"customer.email", func(r *DecisionRequest, v string) error { r.Customer.Email = v; return nil }},
+	"emailsha256":     {"customer.email_sha256", func(r *DecisionRequest, v string) error { r.Customer.EmailSHA256 = v; return nil }},
+	"customerid":      {"customer.id", func(r *DecisionRequest, v string) error { r.Customer.ID = v; return nil }},
+	"customertype":    {"customer.type", func(r *DecisionRequest, v string) error { r.Customer.Type = v; return nil }},
+	"confirmationref": {"transaction.confirmationref", func(r *DecisionRequest, v string) error { r.Transaction.ConfirmationRef = v; return nil }},
+	"currency":        {"transaction.currency", func(r *DecisionRequest, v string) error { r.Transaction.Currency = v; return nil }},
+	"paymenttype":     {"transaction.paymenttype", func(r *DecisionRequest, v string) error { r.Transaction.PaymentType = v; return nil }},
+	"country":         {"context.country", func(r *DecisionRequest, v string) error { r.Context.Country = v; return nil }},
+	"device":          {"context.device", func(r *DecisionRequest, v string) error { r.Context.Device = v; return nil }},
+	"locale":          {"context.locale", func(r *DecisionRequest, v string) error { r.Context.Locale = v; return nil }},
+	"language":        {"context.locale", func(r *DecisionRequest, v string) error { r.Context.Locale = v; return nil }},
+	"amount": {"transaction.amount", func(r *DecisionRequest, v string) error {
 		a, err := ParseAmount(v)
 		if err != nil {
 			return Prefix("amount", err)
 		}
 		r.Transaction.Amount = a
 		return nil
-	},
-	"cartitems": func(r *DecisionRequest, v string) error {
+	}},
+	"cartitems": {"cart", func(r *DecisionRequest, v string) error {
 		items, err := flatCart(v)
 		r.Cart = items
 		return err
-	},
+	}},
+}
+
+// flatKey folds a flat attribute's name: lower case, without the separators integrations
+// disagree on ("customer_id", "customer-id", "customerId").
+func flatKey(k string) string {
+	return strings.Map(func(r rune) rune {
+		if r == '_' || r == '-' || r == ' ' || r == '.' {
+			return -1
+		}
+		return unicode.ToLower(r)
+	}, k)
 }
 
 // flatCart reads the flat form's cart: a JSON array of items whose price, like the flat
@@ -88,24 +106,41 @@ func flatCart(v string) ([]CartItem, error) {
 	return items, nil
 }
 
-// piiFlat are flat attributes that identify a person and are neither needed to decide nor
-// kept: they are dropped at the edge.
-var piiFlat = map[string]bool{"firstname": true, "lastname": true, "billingzipcode": true, "zipcode": true,
-	"phone": true, "mobile": true, "address": true, "billingaddress": true, "shippingaddress": true, "name": true}
+// piiFlat reports a flat attribute (by folded name) that identifies a person and is neither
+// needed to decide nor kept: it is dropped at the edge. Names, and anything that holds an
+// address, a phone number or a postcode, whatever the integration calls it.
+func piiFlat(key string) bool {
+	switch key {
+	case "name", "firstname", "lastname", "fullname", "givenname", "familyname", "surname", "mobile":
+		return true
+	}
+	for _, part := range []string{"address", "phone", "zip", "postcode", "postalcode", "street"} {
+		if strings.Contains(key, part) {
+			return true
+		}
+	}
+	return false
+}
 
 // applyFlat folds the flat attribute form into the structured fields. Structured fields that
-// are already set win.
-func (r *DecisionRequest) applyFlat() error {
+// are already set win. Attributes are read in the order of their names, so that a request is
+// read the same way every time; two names of one field with different values are refused,
+// naming both. It returns, for each structured field it filled, the attribute it came from.
+func (r *DecisionRequest) applyFlat() (map[string]string, error) {
 	if len(r.Attributes) == 0 {
-		return nil
+		return nil, nil
 	}
 	if len(r.Attributes) > maxAttributes*2 {
-		return Invalid("attributes", "at most %d attributes", maxAttributes*2)
+		return nil, Invalid("attributes", "at most %d attributes", maxAttributes*2)
 	}
 	flat := DecisionRequest{}
-	for k, raw := range r.Attributes {
+	from := map[string]string{} // structured path -> the attribute that set it
+	values := map[string]string{}
+	for _, k := range slices.Sorted(maps.Keys(r.Attributes)) {
+		raw := r.Attributes[k]
 		field := "attributes." + k
-		if k == "cartitems" || strings.EqualFold(k, "cartitems") {
+		key := flatKey(k)
+		if key == "cartitems" {
 			if arr, ok := raw.([]any); ok { // an array sent as JSON rather than as a string
 				b, _ := json.Marshal(arr)
 				raw = string(b)
@@ -113,49 +148,84 @@ func (r *DecisionRequest) applyFlat() error {
 		}
 		v, ok := scalar(raw)
 		if !ok {
-			return Invalid(field, "must be a string, number or boolean")
+			return nil, Invalid(field, "must be a string, number or boolean")
 		}
-		name := strings.ToLower(k)
-		if set, known := flatFields[name]; known {
-			if err := set(&flat, v); err != nil {
-				return Prefix("attributes", err)
+		if f, known := flatFields[key]; known {
+			if other, seen := from[f.path]; seen {
+				if values[f.path] != v {
+					return nil, Invalid(field, "names the same field as %q, with another value", other)
+				}
+				continue
 			}
+			if err := f.set(&flat, v); err != nil {
+				return nil, Prefix("attributes", err)
+			}
+			from[f.path], values[f.path] = k, v
 			continue
 		}
-		if piiFlat[name] {
+		if piiFlat(key) {
 			continue
 		}
 		if flat.Customer.Attributes == nil {
 			flat.Customer.Attributes = map[string]string{}
 		}
 		flat.Customer.Attributes[k] = v
+		from["customer.attributes."+k] = k
 	}
-	mergeFlat(r, &flat)
+	mergeFlat(r, &flat, from)
 	r.Attributes = nil
-	return nil
+	return from, nil
 }
 
-func mergeFlat(r, f *DecisionRequest) {
-	str := func(dst *string, v string) {
+// asSent renames the field of a validation error in a structured field that the flat form
+// filled to the attribute that was sent: "customer.email" becomes "attributes.email",
+// "cart[0].quantity" "attributes.cartitems[0].quantity".
+func asSent(err error, from map[string]string) error {
+	e, ok := err.(*Error)
+	if !ok || e.Field == "" || len(from) == 0 {
+		return err
+	}
+	for path, k := range from {
+		rest, found := strings.CutPrefix(e.Field, path)
+		if !found || (rest != "" && rest[0] != '.' && rest[0] != '[') {
+			continue
+		}
+		c := *e
+		c.Field = "attributes." + k + rest
+		return &c
+	}
+	return err
+}
+
+// mergeFlat fills r's empty fields from the flat form's f, and forgets in from the fields it
+// did not fill (the structured value won).
+func mergeFlat(r, f *DecisionRequest, from map[string]string) {
+	str := func(path string, dst *string, v string) {
 		if *dst == "" {
 			*dst = v
+		} else {
+			delete(from, path)
 		}
 	}
-	str(&r.Customer.Email, f.Customer.Email)
-	str(&r.Customer.EmailSHA256, f.Customer.EmailSHA256)
-	str(&r.Customer.ID, f.Customer.ID)
-	str(&r.Customer.Type, f.Customer.Type)
-	str(&r.Transaction.ConfirmationRef, f.Transaction.ConfirmationRef)
-	str(&r.Transaction.Currency, f.Transaction.Currency)
-	str(&r.Transaction.PaymentType, f.Transaction.PaymentType)
-	str(&r.Context.Country, f.Context.Country)
-	str(&r.Context.Device, f.Context.Device)
-	str(&r.Context.Locale, f.Context.Locale)
+	str("customer.email", &r.Customer.Email, f.Customer.Email)
+	str("customer.email_sha256", &r.Customer.EmailSHA256, f.Customer.EmailSHA256)
+	str("customer.id", &r.Customer.ID, f.Customer.ID)
+	str("customer.type", &r.Customer.Type, f.Customer.Type)
+	str("transaction.confirmationref", &r.Transaction.ConfirmationRef, f.Transaction.ConfirmationRef)
+	str("transaction.currency", &r.Transaction.Currency, f.Transaction.Currency)
+	str("transaction.paymenttype", &r.Transaction.PaymentType, f.Transaction.PaymentType)
+	str("context.country", &r.Context.Country, f.Context.Country)
+	str("context.device", &r.Context.Device, f.Context.Device)
+	str("context.locale", &r.Context.Locale, f.Context.Locale)
 	if r.Transaction.Amount == 0 {
 		r.Transaction.Amount = f.Transaction.Amount
+	} else {
+		delete(from, "transaction.amount")
 	}
 	if len(r.Cart) == 0 {
 		r.Cart = f.Cart
+	} else {
+		delete(from, "cart")
 	}
 	for k, v := range f.Customer.Attributes {
 		if r.Customer.Attributes == nil {
@@ -163,6 +233,8 @@ func mergeFlat(r, f *DecisionRequest) {
 		}
 		if _, set := r.Customer.Attributes[k]; !set {
 			r.Customer.Attributes[k] = v
+		} else {
+			delete(from, "customer.attributes."+k)
 		}
 	}
 }
@@ -187,9 +259,15 @@ func scalar(v any) (string, bool) {
 // email and drops it, and puts labels in canonical form so both forms of one request are
 // treated the same.
 func (r *DecisionRequest) Normalize() error {
-	if err := r.applyFlat(); err != nil {
+	from, err := r.applyFlat()
+	if err != nil {
 		return err
 	}
+	return asSent(r.check(), from)
+}
+
+// check validates every field and puts labels in canonical form (see Normalize).
+func (r *DecisionRequest) check() error {
 	if r.Placement == "" {
 		return Invalid("placement", "is required")
 	}

@@ -63,6 +63,14 @@ func TestNormalizeNamesTheField(t *testing.T) {
 		`{"placement":"p","attributes":{"cartitems":[{"price":9999999999999}]}}`:     "attributes.cartitems[0].price",
 		`{"placement":"p","attributes":{"x":[1]}}`:                                   "attributes.x",
 		`{"placement":"p","customer":{"type":"vip"}}`:                                "customer.type",
+		// A flat attribute's error names the attribute sent, not the field it fills.
+		`{"placement":"p","attributes":{"email":"nope"}}`:                           "attributes.email",
+		`{"placement":"p","attributes":{"Country":"USA"}}`:                          "attributes.Country",
+		`{"placement":"p","attributes":{"cartitems":"[{\"quantity\":-5}]"}}`:        "attributes.cartitems[0].quantity",
+		`{"placement":"p","attributes":{"customer_id":"a b"}}`:                      "attributes.customer_id",
+		`{"placement":"p","customer":{"id":"a b"},"attributes":{"customerid":"x"}}`: "customer.id",
+		// Two names of one field with different values: refused, naming the later name.
+		`{"placement":"p","attributes":{"customer_id":"alice","customerid":"bob"}}`: "attributes.customerid",
 	} {
 		var r DecisionRequest
 		if err := json.Unmarshal([]byte(js), &r); err != nil {
@@ -105,5 +113,19 @@ func TestFlatNumbersKeepTheirDigits(t *testing.T) {
 	var bad DecisionRequest
 	if err := json.Unmarshal([]byte(`{"attributes":[1]}`), &bad); err == nil {
 		t.Fatal("attributes as an array accepted")
+	}
+}
+
+// The flat form reads the same every time: names fold ("customer_id", "customerId"), the same
+// value under two names is one value, and personal details under any common name are dropped.
+func TestFlatFormIsDeterministicAndDropsPII(t *testing.T) {
+	for range 20 {
+		r := decodeRequest(t, `{"placement":"p","attributes":{"customer_id":"alice","customerId":"alice","Country":"FR","country":"FR",
+			"email_address":"Ana@Example.com","first_name":"Ana","last_name":"Lopez","phone_number":"+1 555","billing_zip":"10001",
+			"address1":"1 Main St","Shipping-Postcode":"SW1","tier":"gold"}}`)
+		if r.Customer.ID != "alice" || r.Context.Country != "FR" || r.Customer.EmailSHA256 != EmailSHA256("ana@example.com") ||
+			!reflect.DeepEqual(r.Customer.Attributes, map[string]string{"tier": "gold"}) {
+			t.Fatalf("flat form read as %+v", r)
+		}
 	}
 }
