@@ -35,27 +35,25 @@ func (s *Server) putCustomer(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	shop := shopID(r)
-	c, err := s.store.Customer(r.Context(), shop, id)
-	now := s.clock.Now().UTC()
-	switch {
-	case epilogue.ErrorCode(err) == epilogue.ENotFound:
-		c = &epilogue.Customer{ID: id, ShopID: shop, CreatedAt: now, Attributes: map[string]string{}}
-	case err != nil:
-		s.fail(w, r, err)
-		return
-	case c.ErasedAt != nil:
-		// The store keeps an erasure whatever is upserted after it: what a PUT wrote would be
-		// kept under an erased record that decisions and messages no longer read.
-		s.fail(w, r, epilogue.Errorf(epilogue.EConflict, "customer %q was erased and stays erased; a returning customer needs a new id", epilogue.Clip(id)))
-		return
-	}
-	if err := applyCustomer(c, &in); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	c.UpdatedAt = now
-	if err := s.store.UpsertCustomer(r.Context(), c); err != nil {
+	shop, now := shopID(r), s.clock.Now().UTC()
+	// The change is applied to the customer as stored, again if another change was stored
+	// meanwhile: in is only read, so applying it twice is applying it once.
+	c, err := s.store.UpdateCustomer(r.Context(), shop, id, func(c *epilogue.Customer, found bool) error {
+		if c.ErasedAt != nil {
+			// The store keeps an erasure whatever is written after it: what a PUT wrote would be
+			// kept under an erased record that decisions and messages no longer read.
+			return epilogue.Errorf(epilogue.EConflict, "customer %q was erased and stays erased; a returning customer needs a new id", epilogue.Clip(id))
+		}
+		if !found {
+			c.CreatedAt = now
+		}
+		if err := applyCustomer(c, &in); err != nil {
+			return err
+		}
+		c.UpdatedAt = now
+		return nil
+	})
+	if err != nil {
 		s.fail(w, r, err)
 		return
 	}

@@ -83,16 +83,9 @@ func decode(w http.ResponseWriter, r *http.Request, v any, strict bool) error {
 	return unmarshal(b, v, strict)
 }
 
-// decodePatch reads a partial update over v, the resource as it is: like decode (strict), and
-// a null that would leave a field unchanged is refused.
-func decodePatch(w http.ResponseWriter, r *http.Request, v any) error {
-	b, err := readBody(w, r)
-	if err != nil {
-		return err
-	}
-	return unmarshalPatch(b, v)
-}
-
+// unmarshalPatch decodes a partial update over v, the resource as it is: strictly, as decode
+// does, and a null that would leave a field unchanged is refused. The handlers read the body
+// once and apply it in the store's read-change-write, again if the resource changed meanwhile.
 func unmarshalPatch(b []byte, v any) error {
 	return jsondecode.Decode(b, v, jsondecode.Options{Strict: true, Patch: true, UseNumber: true, What: "request body"})
 }

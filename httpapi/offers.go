@@ -100,30 +100,28 @@ func (s *Server) listOffers(w http.ResponseWriter, r *http.Request) {
 }
 
 // updateOffer applies a partial update: the body's fields replace the offer's (objects merge,
-// arrays replace), then the whole offer is validated again.
+// arrays replace), then the whole offer is validated again. The body is read once and applied
+// to the offer as stored, again if another change was stored meanwhile.
 func (s *Server) updateOffer(w http.ResponseWriter, r *http.Request) {
 	c := callerOf(r.Context())
-	o, err := s.store.Offer(r.Context(), c.key.ShopID, r.PathValue("id"))
+	body, err := readBody(w, r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	id, created := o.ID, o.CreatedAt
-	if err := decodePatch(w, r, o); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if o.ID != id {
-		s.fail(w, r, epilogue.Invalid("id", "cannot be changed"))
-		return
-	}
-	o.CreatedAt, o.UpdatedAt, o.ShopID = created, s.clock.Now().UTC(), c.key.ShopID
-	o.Defaults(c.shop.Settings.Currency)
-	if err := o.Validate(); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if err := s.store.UpdateOffer(r.Context(), o); err != nil {
+	o, err := s.store.UpdateOffer(r.Context(), c.key.ShopID, r.PathValue("id"), func(o *epilogue.Offer) error {
+		id := o.ID
+		if err := unmarshalPatch(body, o); err != nil {
+			return err
+		}
+		if o.ID != id {
+			return epilogue.Invalid("id", "cannot be changed")
+		}
+		o.UpdatedAt = s.clock.Now().UTC()
+		o.Defaults(c.shop.Settings.Currency)
+		return o.Validate()
+	})
+	if err != nil {
 		s.fail(w, r, err)
 		return
 	}

@@ -53,28 +53,27 @@ func (s *Server) listPlacements(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, page(r, ps, next))
 }
 
+// updatePlacement applies a partial update like updateOffer: the body is read once and applied
+// to the placement as stored, again if another change was stored meanwhile.
 func (s *Server) updatePlacement(w http.ResponseWriter, r *http.Request) {
-	p, err := s.store.Placement(r.Context(), shopID(r), r.PathValue("id"))
+	body, err := readBody(w, r)
 	if err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	id, created := p.ID, p.CreatedAt
-	if err := decodePatch(w, r, p); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if p.ID != id {
-		s.fail(w, r, epilogue.Invalid("id", "cannot be changed"))
-		return
-	}
-	p.CreatedAt, p.UpdatedAt, p.ShopID = created, s.clock.Now().UTC(), shopID(r)
-	p.Defaults()
-	if err := p.Validate(); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if err := s.store.UpdatePlacement(r.Context(), p); err != nil {
+	p, err := s.store.UpdatePlacement(r.Context(), shopID(r), r.PathValue("id"), func(p *epilogue.Placement) error {
+		id := p.ID
+		if err := unmarshalPatch(body, p); err != nil {
+			return err
+		}
+		if p.ID != id {
+			return epilogue.Invalid("id", "cannot be changed")
+		}
+		p.UpdatedAt = s.clock.Now().UTC()
+		p.Defaults()
+		return p.Validate()
+	})
+	if err != nil {
 		s.fail(w, r, err)
 		return
 	}

@@ -21,18 +21,22 @@ type Store interface {
 
 	CreateOffer(ctx context.Context, o *epilogue.Offer) error
 	Offer(ctx context.Context, shopID, id string) (*epilogue.Offer, error)
-	UpdateOffer(ctx context.Context, o *epilogue.Offer) error
+	// UpdateOffer, UpdatePlacement and UpdateCustomer apply change to what is stored and write
+	// the result only over what change was applied to, applying it again when another writer
+	// got there first (so no request loses another's change).
+	UpdateOffer(ctx context.Context, shopID, id string, change func(*epilogue.Offer) error) (*epilogue.Offer, error)
 	Offers(ctx context.Context, shopID string, f epilogue.ListFilter) ([]*epilogue.Offer, string, error)
 
 	CreatePlacement(ctx context.Context, p *epilogue.Placement) error
 	Placement(ctx context.Context, shopID, id string) (*epilogue.Placement, error)
-	UpdatePlacement(ctx context.Context, p *epilogue.Placement) error
+	UpdatePlacement(ctx context.Context, shopID, id string, change func(*epilogue.Placement) error) (*epilogue.Placement, error)
 	Placements(ctx context.Context, shopID string, f epilogue.ListFilter) ([]*epilogue.Placement, string, error)
 
 	Decision(ctx context.Context, shopID, id string) (*epilogue.Decision, error)
 	EventsByID(ctx context.Context, shopID string, ids []string) (map[string]*epilogue.Event, error)
 
-	UpsertCustomer(ctx context.Context, c *epilogue.Customer) error
+	// UpdateCustomer creates the customer when the shop has none of the id (found is false).
+	UpdateCustomer(ctx context.Context, shopID, id string, change func(c *epilogue.Customer, found bool) error) (*epilogue.Customer, error)
 	Customer(ctx context.Context, shopID, id string) (*epilogue.Customer, error)
 	EraseCustomer(ctx context.Context, shopID, id string, at time.Time) error
 

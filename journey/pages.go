@@ -2,6 +2,7 @@ package journey
 
 import (
 	"context"
+	"errors"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -65,23 +66,31 @@ func (s *Service) Unsubscribe(ctx context.Context, token string) (*Page, error) 
 	if err != nil || l.CustomerID == "" {
 		return p, err
 	}
-	c, err := s.c.Store.Customer(ctx, l.ShopID, l.CustomerID)
-	if epilogue.ErrorCode(err) == epilogue.ENotFound || (err == nil && c.ErasedAt != nil) {
+	// The consent is withdrawn on the customer as stored, again if the shop changed them
+	// meanwhile, so neither change is lost.
+	_, err = s.c.Store.UpdateCustomer(ctx, l.ShopID, l.CustomerID, func(c *epilogue.Customer, found bool) error {
+		if !found || c.ErasedAt != nil {
+			return errNoProfile
+		}
+		no := false
+		switch l.Channel {
+		case epilogue.ChannelEmail:
+			c.Consent.Email = &no
+		case epilogue.ChannelSMS:
+			c.Consent.SMS = &no
+		}
+		c.UpdatedAt = now
+		return nil
+	})
+	if errors.Is(err, errNoProfile) {
 		return p, nil
 	}
-	if err != nil {
-		return nil, err
-	}
-	no := false
-	switch l.Channel {
-	case epilogue.ChannelEmail:
-		c.Consent.Email = &no
-	case epilogue.ChannelSMS:
-		c.Consent.SMS = &no
-	}
-	c.UpdatedAt = now
-	return p, s.c.Store.UpsertCustomer(ctx, c)
+	return p, err
 }
+
+// errNoProfile stops an unsubscribe's change of a customer without a profile to change (none
+// was put, or it was erased): the suppression alone is what they asked for.
+var errNoProfile = errors.New("no customer profile to change")
 
 // SubmitFeedback stores a review (score 1 to 5) or an NPS answer (0 to 10) sent from a
 // link, writes the activity it causes (which may end or start journeys) and credits the

@@ -92,7 +92,7 @@ func seedOrders(t *testing.T, db *store.DB, n int, at time.Time) {
 	}
 	for i := range n {
 		c := &epilogue.Customer{ID: fmt.Sprint("c", i), ShopID: "s1", Email: fmt.Sprintf("c%d@example.com", i), CreatedAt: at, UpdatedAt: at}
-		if err := db.UpsertCustomer(ctx, c); err != nil {
+		if _, err := db.UpdateCustomer(ctx, c.ShopID, c.ID, func(s *epilogue.Customer, _ bool) error { *s = *c; return nil }); err != nil {
 			t.Fatal(err)
 		}
 		a := &epilogue.Activity{ShopID: "s1", Kind: epilogue.ActivityOrderPlaced, OrderID: fmt.Sprint(1000 + i), CustomerID: c.ID, Time: at}

@@ -13,7 +13,10 @@ import (
 type Store interface {
 	Shop(ctx context.Context, id string) (*epilogue.Shop, error)
 	Customer(ctx context.Context, shopID, id string) (*epilogue.Customer, error)
-	UpsertCustomer(ctx context.Context, c *epilogue.Customer) error
+	// UpdateCustomer applies change to a stored customer (to a new one, created then, when
+	// found is false) and writes the result only over what change was applied to, applying it
+	// again when another writer got there first.
+	UpdateCustomer(ctx context.Context, shopID, id string, change func(c *epilogue.Customer, found bool) error) (*epilogue.Customer, error)
 	AllPlacements(ctx context.Context, shopID string) ([]*epilogue.Placement, error)
 	ActivitiesAfter(ctx context.Context, afterSeq int64, limit int) ([]*epilogue.Activity, int64, error)
 

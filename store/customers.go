@@ -9,16 +9,52 @@ import (
 	"github.com/epiloguehq/epilogue"
 )
 
-// UpsertCustomer creates a customer or replaces a known one's fields. The creation time of the
-// first write stays, and an erased customer stays marked erased.
-func (db *DB) UpsertCustomer(ctx context.Context, c *epilogue.Customer) error {
-	data, err := marshal("customer", c)
-	if err != nil {
-		return err
+// UpdateCustomer applies change to a stored customer and stores the result, or, when the shop
+// has no customer of that id (found is false), to a new one, which it then creates. The result
+// is written only over the customer change was given, so two changes at once (two requests, or
+// two replicas) cannot lose one another: the one that finds the customer changed, or created
+// meanwhile, applies change again to what is stored now. The customer's shop, id and creation
+// time (a new one's is the one change gives) stay, and so does an erasure: change sees ErasedAt
+// and may refuse, but cannot undo it. An error from change is returned as it is, and nothing is
+// written.
+func (db *DB) UpdateCustomer(ctx context.Context, shopID, id string, change func(c *epilogue.Customer, found bool) error) (*epilogue.Customer, error) {
+	for attempt := 1; ; attempt++ {
+		c, old, err := scanCustomerData(db.read.QueryRowContext(ctx, db.q.get("Customer"), shopID, id), shopID)
+		found := err == nil
+		if errors.Is(err, sql.ErrNoRows) {
+			c, err = &epilogue.Customer{ID: id, ShopID: shopID, Attributes: map[string]string{}}, nil
+		}
+		if err != nil {
+			return nil, wrap("UpdateCustomer", err)
+		}
+		created, erased := c.CreatedAt, c.ErasedAt
+		if err := change(c, found); err != nil {
+			return nil, err
+		}
+		c.ShopID, c.ID, c.ErasedAt = shopID, id, erased
+		if found {
+			c.CreatedAt = created
+		}
+		data, err := marshal("customer", c)
+		if err != nil {
+			return nil, err
+		}
+		var n int64
+		if found {
+			n, err = db.exec(ctx, db.write, "UpdateCustomer", c.EmailSHA256, data, micros(c.UpdatedAt), shopID, id, old)
+		} else {
+			n, err = db.exec(ctx, db.write, "InsertCustomer", shopID, id, c.EmailSHA256, data, micros(c.CreatedAt), micros(c.UpdatedAt))
+		}
+		if err != nil {
+			return nil, err
+		}
+		if n == 1 {
+			return c, nil
+		}
+		if attempt == casAttempts {
+			return nil, keptChanging("customer " + id)
+		}
 	}
-	_, err = db.exec(ctx, db.write, "UpsertCustomer", c.ShopID, c.ID, c.EmailSHA256, data, nullMicros(c.ErasedAt),
-		micros(c.CreatedAt), micros(c.UpdatedAt))
-	return err
 }
 
 // Customer returns one customer of a shop.
@@ -132,20 +168,27 @@ func (db *DB) pseudonymiseDecisions(ctx context.Context, tx *sql.Tx, shopID, key
 }
 
 func scanCustomer(r scanner, shopID string) (*epilogue.Customer, error) {
+	c, _, err := scanCustomerData(r, shopID)
+	return c, err
+}
+
+// scanCustomerData is scanCustomer that also returns the JSON as stored, which UpdateCustomer
+// writes over.
+func scanCustomerData(r scanner, shopID string) (*epilogue.Customer, string, error) {
 	var id, data string
 	var erased sql.NullInt64
 	var created, updated int64
 	if err := r.Scan(&id, &data, &erased, &created, &updated); err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	var c epilogue.Customer
 	if err := unmarshal("customer", data, &c); err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	c.ID, c.ShopID = id, shopID
 	c.ErasedAt = fromNullMicros(erased)
 	c.CreatedAt, c.UpdatedAt = fromMicros(created), fromMicros(updated)
-	return &c, nil
+	return &c, data, nil
 }
 
 // CustomersAfter returns up to limit (default 1000) customers of every shop after seq afterSeq,

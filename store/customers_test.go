@@ -197,3 +197,110 @@ func TestCustomersAfterPagesEveryShop(t *testing.T) {
 		}
 	})
 }
+
+// Another change stored while a customer was being changed (as another request or replica
+// does) is kept: the change is applied again over it. That holds for a customer two writers
+// create at once, and for an erasure in between, which the change then sees.
+func TestCustomerUpdateKeepsConcurrentChanges(t *testing.T) {
+	each(t, func(t *testing.T, db *store.DB) {
+		newShop(t, db, "s1")
+		newShop(t, db, "s2")
+
+		// Two writers create one customer: the one that finds it created changes it instead.
+		var found []bool
+		got, err := db.UpdateCustomer(ctx, "s1", "c1", func(c *epilogue.Customer, ok bool) error {
+			if found = append(found, ok); len(found) == 1 {
+				_, err := db.UpdateCustomer(ctx, "s1", "c1", func(c *epilogue.Customer, ok bool) error {
+					c.FirstName, c.CreatedAt, c.UpdatedAt = "Ana", t0, t0
+					return nil
+				})
+				must(t, err)
+			}
+			if !ok {
+				c.CreatedAt = t0.Add(time.Hour)
+			}
+			c.Consent.Partners, c.UpdatedAt = ptr(false), t0.Add(time.Hour)
+			// The change cannot move the customer or rewrite its history.
+			c.ID, c.ShopID = "c2", "s2"
+			return nil
+		})
+		must(t, err)
+		want := &epilogue.Customer{ID: "c1", ShopID: "s1", FirstName: "Ana", Attributes: map[string]string{},
+			Consent: epilogue.Consent{Partners: ptr(false)}, CreatedAt: t0, UpdatedAt: t0.Add(time.Hour)}
+		stored, err := db.Customer(ctx, "s1", "c1")
+		must(t, err)
+		equal(t, "calls (found)", found, []bool{false, true})
+		equal(t, "answered customer", got, want)
+		equal(t, "stored customer", stored, want)
+		_, err = db.Customer(ctx, "s2", "c2")
+		code(t, "the customer a change tried to move", err, epilogue.ENotFound)
+
+		// A change of a known customer.
+		found = nil
+		got, err = db.UpdateCustomer(ctx, "s1", "c1", func(c *epilogue.Customer, ok bool) error {
+			if found = append(found, ok); len(found) == 1 {
+				_, err := db.UpdateCustomer(ctx, "s1", "c1", func(c *epilogue.Customer, ok bool) error {
+					c.Attributes = map[string]string{"tier": "gold"}
+					return nil
+				})
+				must(t, err)
+			}
+			c.LastName, c.CreatedAt = "Lopez", t0.Add(99*time.Hour)
+			return nil
+		})
+		must(t, err)
+		want.LastName, want.Attributes = "Lopez", map[string]string{"tier": "gold"}
+		stored, err = db.Customer(ctx, "s1", "c1")
+		must(t, err)
+		equal(t, "calls (found)", found, []bool{true, true})
+		equal(t, "answered customer", got, want)
+		equal(t, "stored customer", stored, want)
+
+		// A change that fails writes nothing, and creates no customer.
+		_, err = db.UpdateCustomer(ctx, "s1", "c1", func(c *epilogue.Customer, ok bool) error {
+			c.FirstName = "Bad"
+			return epilogue.Invalid("first_name", "no")
+		})
+		code(t, "failed change", err, epilogue.EInvalid)
+		stored, err = db.Customer(ctx, "s1", "c1")
+		must(t, err)
+		equal(t, "customer after a failed change", stored, want)
+		_, err = db.UpdateCustomer(ctx, "s1", "c9", func(c *epilogue.Customer, ok bool) error {
+			c.FirstName, c.CreatedAt = "Bad", t0
+			return epilogue.Invalid("first_name", "no")
+		})
+		code(t, "failed creation", err, epilogue.EInvalid)
+		_, err = db.Customer(ctx, "s1", "c9")
+		code(t, "customer of a failed creation", err, epilogue.ENotFound)
+
+		// An erasure in between: the change is applied again to the erased customer, and may
+		// refuse it (as the API does).
+		var erased []bool
+		_, err = db.UpdateCustomer(ctx, "s1", "c1", func(c *epilogue.Customer, ok bool) error {
+			if erased = append(erased, c.ErasedAt != nil); len(erased) == 1 {
+				must(t, db.EraseCustomer(ctx, "s1", "c1", t0.Add(2*time.Hour)))
+			}
+			if c.ErasedAt != nil {
+				return epilogue.Errorf(epilogue.EConflict, "erased")
+			}
+			c.FirstName = "Ana again"
+			return nil
+		})
+		code(t, "a change of a customer erased meanwhile", err, epilogue.EConflict)
+		stored, err = db.Customer(ctx, "s1", "c1")
+		must(t, err)
+		equal(t, "calls (erased)", erased, []bool{false, true})
+		if stored.ErasedAt == nil || stored.FirstName != "" || stored.LastName != "" {
+			t.Fatalf("a change made before an erasure was written after it: %+v", stored)
+		}
+		// Nor can a change undo the erasure.
+		_, err = db.UpdateCustomer(ctx, "s1", "c1", func(c *epilogue.Customer, ok bool) error {
+			c.ErasedAt, c.UpdatedAt = nil, t0.Add(3*time.Hour)
+			return nil
+		})
+		must(t, err)
+		if stored, err = db.Customer(ctx, "s1", "c1"); err != nil || stored.ErasedAt == nil || !stored.ErasedAt.Equal(t0.Add(2*time.Hour)) {
+			t.Fatalf("erasure after a change that cleared it: %+v, %v", stored, err)
+		}
+	})
+}

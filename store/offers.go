@@ -30,23 +30,47 @@ func (db *DB) CreateOffer(ctx context.Context, o *epilogue.Offer) error {
 	})
 }
 
-// UpdateOffer replaces an offer of o.ShopID whole (its creation time stays) and bumps the shop's
-// config version.
-func (db *DB) UpdateOffer(ctx context.Context, o *epilogue.Offer) error {
-	data, err := marshal("offer", o)
-	if err != nil {
-		return err
-	}
-	return db.tx(ctx, func(tx *sql.Tx) error {
-		n, err := db.exec(ctx, tx, "UpdateOffer", o.Kind, o.Status, data, micros(o.UpdatedAt), o.ShopID, o.ID)
+// UpdateOffer applies change to a stored offer, stores the result (its shop, id and creation
+// time stay) and bumps the shop's config version. The result is written only over the offer
+// change was given, so two changes at once (two requests, or two replicas) cannot lose one
+// another: the one that finds the offer changed applies change again to the new one. An error
+// from change is returned as it is, and nothing is written.
+func (db *DB) UpdateOffer(ctx context.Context, shopID, id string, change func(*epilogue.Offer) error) (*epilogue.Offer, error) {
+	for attempt := 1; ; attempt++ {
+		o, _, old, err := scanOfferData(db.read.QueryRowContext(ctx, db.q.get("Offer"), shopID, id), shopID)
+		if errors.Is(err, sql.ErrNoRows) {
+			return nil, epilogue.NotFound("offer", id)
+		}
 		if err != nil {
-			return err
+			return nil, wrap("UpdateOffer", err)
 		}
-		if n == 0 {
-			return epilogue.NotFound("offer", o.ID)
+		created := o.CreatedAt
+		if err := change(o); err != nil {
+			return nil, err
 		}
-		return db.bumpConfig(ctx, tx, o.ShopID)
-	})
+		o.ShopID, o.ID, o.CreatedAt = shopID, id, created
+		data, err := marshal("offer", o)
+		if err != nil {
+			return nil, err
+		}
+		var n int64
+		err = db.tx(ctx, func(tx *sql.Tx) error {
+			var err error
+			if n, err = db.exec(ctx, tx, "UpdateOffer", o.Kind, o.Status, data, micros(o.UpdatedAt), shopID, id, old); err != nil || n == 0 {
+				return err
+			}
+			return db.bumpConfig(ctx, tx, shopID)
+		})
+		if err != nil {
+			return nil, err
+		}
+		if n == 1 {
+			return o, nil
+		}
+		if attempt == casAttempts {
+			return nil, keptChanging("offer " + id)
+		}
+	}
 }
 
 // Offer returns one offer of a shop.
@@ -114,16 +138,22 @@ func (db *DB) scanOffers(rows *sql.Rows, shopID string) ([]*epilogue.Offer, []in
 // scanOffer decodes the JSON of an offer and lays the columns over it, so that the row's own
 // id, shop and times win over anything the JSON says.
 func scanOffer(r scanner, shopID string) (*epilogue.Offer, int64, error) {
+	o, seq, _, err := scanOfferData(r, shopID)
+	return o, seq, err
+}
+
+// scanOfferData is scanOffer that also returns the JSON as stored, which UpdateOffer writes over.
+func scanOfferData(r scanner, shopID string) (*epilogue.Offer, int64, string, error) {
 	var seq, created, updated int64
 	var id, data string
 	if err := r.Scan(&seq, &id, &data, &created, &updated); err != nil {
-		return nil, 0, err
+		return nil, 0, "", err
 	}
 	var o epilogue.Offer
 	if err := unmarshal("offer", data, &o); err != nil {
-		return nil, 0, &badRecord{id, err}
+		return nil, 0, "", &badRecord{id, err}
 	}
 	o.ID, o.ShopID = id, shopID
 	o.CreatedAt, o.UpdatedAt = fromMicros(created), fromMicros(updated)
-	return &o, seq, nil
+	return &o, seq, data, nil
 }

@@ -75,12 +75,14 @@ func TestOfferUpdate(t *testing.T) {
 		u.Schedule.End = nil
 		u.CreatedAt = t0.Add(99 * time.Hour) // ignored: creation time is history
 		u.UpdatedAt = t0.Add(time.Hour)
-		must(t, db.UpdateOffer(ctx, u))
+		answered, err := db.UpdateOffer(ctx, "s1", "off_1", replace(u))
+		must(t, err)
 		got, err := db.Offer(ctx, "s1", "off_1")
 		must(t, err)
 		want := *u
 		want.CreatedAt = o.CreatedAt
 		equal(t, "updated offer", got, &want)
+		equal(t, "answered offer", answered, &want)
 
 		// The filter columns moved with the data.
 		page, _, err := db.Offers(ctx, "s1", store.ListFilter{Kind: epilogue.KindSurvey, Status: epilogue.StatusPaused})
@@ -88,7 +90,83 @@ func TestOfferUpdate(t *testing.T) {
 		if len(page) != 1 {
 			t.Fatalf("filter on the updated kind and status found %d offers", len(page))
 		}
-		code(t, "UpdateOffer unknown", db.UpdateOffer(ctx, offer("s1", "off_nope")), epilogue.ENotFound)
+		_, err = db.UpdateOffer(ctx, "s1", "off_nope", func(*epilogue.Offer) error {
+			t.Error("change applied to no offer")
+			return nil
+		})
+		code(t, "UpdateOffer unknown", err, epilogue.ENotFound)
+	})
+}
+
+// replace is a change that makes the record v, whatever it was.
+func replace[T any](v *T) func(*T) error {
+	return func(x *T) error { *x = *v; return nil }
+}
+
+// Another change stored while an offer was being changed (as another request or replica does)
+// is kept: the change is applied again over it. A change that fails writes nothing.
+func TestOfferUpdateKeepsConcurrentChanges(t *testing.T) {
+	each(t, func(t *testing.T, db *store.DB) {
+		newShop(t, db, "s1")
+		newShop(t, db, "s2")
+		must(t, db.CreateOffer(ctx, offer("s1", "off_1")))
+		v0, err := db.ConfigVersions(ctx)
+		must(t, err)
+
+		calls := 0
+		got, err := db.UpdateOffer(ctx, "s1", "off_1", func(o *epilogue.Offer) error {
+			if calls++; calls == 1 {
+				_, err := db.UpdateOffer(ctx, "s1", "off_1", func(o *epilogue.Offer) error { o.Priority = 42; return nil })
+				must(t, err)
+			}
+			o.Title, o.UpdatedAt = "new title", t0.Add(time.Hour)
+			// The change cannot move the offer or rewrite its history.
+			o.ID, o.ShopID, o.CreatedAt = "off_2", "s2", t0.Add(99*time.Hour)
+			return nil
+		})
+		must(t, err)
+		want := offer("s1", "off_1")
+		want.Priority, want.Title, want.UpdatedAt = 42, "new title", t0.Add(time.Hour)
+		stored, err := db.Offer(ctx, "s1", "off_1")
+		must(t, err)
+		if calls != 2 {
+			t.Fatalf("change applied %d times, want 2", calls)
+		}
+		equal(t, "answered offer", got, want)
+		equal(t, "stored offer", stored, want)
+		_, err = db.Offer(ctx, "s2", "off_2")
+		code(t, "the offer a change tried to move", err, epilogue.ENotFound)
+		v1, err := db.ConfigVersions(ctx)
+		must(t, err)
+		if v1["s1"] < v0["s1"]+2 || v1["s2"] != v0["s2"] {
+			t.Fatalf("two updates: versions %v -> %v", v0, v1)
+		}
+
+		_, err = db.UpdateOffer(ctx, "s1", "off_1", func(o *epilogue.Offer) error {
+			o.Title = "bad"
+			return epilogue.Invalid("title", "no")
+		})
+		code(t, "failed change", err, epilogue.EInvalid)
+		stored, err = db.Offer(ctx, "s1", "off_1")
+		must(t, err)
+		equal(t, "offer after a failed change", stored, want)
+		if v2, _ := db.ConfigVersions(ctx); v2["s1"] != v1["s1"] {
+			t.Fatalf("a failed change bumped the version: %v -> %v", v1, v2)
+		}
+
+		// A change that finds the offer changed every time gives up: a conflict, nothing written.
+		calls = 0
+		_, err = db.UpdateOffer(ctx, "s1", "off_1", func(o *epilogue.Offer) error {
+			calls++
+			_, err := db.UpdateOffer(ctx, "s1", "off_1", func(o *epilogue.Offer) error { o.Priority++; return nil })
+			must(t, err)
+			o.Title = "never"
+			return nil
+		})
+		code(t, "an offer that kept changing", err, epilogue.EConflict)
+		if stored, _ := db.Offer(ctx, "s1", "off_1"); calls < 2 || stored.Title != want.Title {
+			t.Fatalf("after %d attempts the title is %q", calls, stored.Title)
+		}
 	})
 }
 
@@ -124,11 +202,12 @@ func TestOfferTenantIsolation(t *testing.T) {
 
 		_, err := db.Offer(ctx, "a", "off_b")
 		code(t, "a reads b's offer", err, epilogue.ENotFound)
-		evil := offer("a", "off_b")
-		code(t, "a updates b's offer", db.UpdateOffer(ctx, evil), epilogue.ENotFound)
+		_, err = db.UpdateOffer(ctx, "a", "off_b", replace(offer("a", "off_b")))
+		code(t, "a updates b's offer", err, epilogue.ENotFound)
 
 		same.Title = "b's again"
-		must(t, db.UpdateOffer(ctx, same))
+		_, err = db.UpdateOffer(ctx, "b", "off_a", replace(same))
+		must(t, err)
 		got, err := db.Offer(ctx, "a", "off_a")
 		must(t, err)
 		equal(t, "a's offer after b's update of the same id", got, a)

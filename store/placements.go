@@ -27,20 +27,44 @@ func (db *DB) CreatePlacement(ctx context.Context, p *epilogue.Placement) error 
 	})
 }
 
-// UpdatePlacement replaces a placement of p.ShopID whole (its creation time stays) and bumps the
-// shop's config version.
-func (db *DB) UpdatePlacement(ctx context.Context, p *epilogue.Placement) error {
-	return db.tx(ctx, func(tx *sql.Tx) error {
-		n, err := db.exec(ctx, tx, "UpdatePlacement", p.Surface, p.MaxOffers, int64(p.Reserve), p.Layout, p.Status,
-			micros(p.UpdatedAt), p.ShopID, p.ID)
+// UpdatePlacement applies change to a stored placement, stores the result (its shop, id and
+// creation time stay) and bumps the shop's config version. The result is written only over the
+// placement change was given, so two changes at once (two requests, or two replicas) cannot lose
+// one another: the one that finds the placement changed applies change again to the new one. An
+// error from change is returned as it is, and nothing is written.
+func (db *DB) UpdatePlacement(ctx context.Context, shopID, id string, change func(*epilogue.Placement) error) (*epilogue.Placement, error) {
+	for attempt := 1; ; attempt++ {
+		p, err := db.Placement(ctx, shopID, id)
 		if err != nil {
-			return err
+			return nil, err
 		}
-		if n == 0 {
-			return epilogue.NotFound("placement", p.ID)
+		old := *p
+		if err := change(p); err != nil {
+			return nil, err
 		}
-		return db.bumpConfig(ctx, tx, p.ShopID)
-	})
+		p.ShopID, p.ID, p.CreatedAt = shopID, id, old.CreatedAt
+		var n int64
+		err = db.tx(ctx, func(tx *sql.Tx) error {
+			// A placement has no JSON to compare: every column written is compared instead.
+			var err error
+			n, err = db.exec(ctx, tx, "UpdatePlacement", p.Surface, p.MaxOffers, int64(p.Reserve), p.Layout, p.Status,
+				micros(p.UpdatedAt), shopID, id,
+				old.Surface, old.MaxOffers, int64(old.Reserve), old.Layout, old.Status, micros(old.UpdatedAt))
+			if err != nil || n == 0 {
+				return err
+			}
+			return db.bumpConfig(ctx, tx, shopID)
+		})
+		if err != nil {
+			return nil, err
+		}
+		if n == 1 {
+			return p, nil
+		}
+		if attempt == casAttempts {
+			return nil, keptChanging("placement " + id)
+		}
+	}
 }
 
 // Placement returns one placement of a shop.

@@ -189,6 +189,7 @@ func TestShipmentLookups(t *testing.T) {
 func TestFirstStatusOnceUnderConcurrency(t *testing.T) {
 	each(t, func(t *testing.T, db *store.DB) {
 		newShop(t, db, "a")
+		ingest(t, db, order("a", "1001"))
 		ingest(t, db, shipment("a", "s"))
 		var wg sync.WaitGroup
 		errs := make(chan error, 24)

@@ -169,7 +169,8 @@ func decodeSettings(data string) (epilogue.Settings, error) {
 }
 
 // casAttempts bounds how often a read-change-write (UpdateSettings, UpdateJourney,
-// updateDocument) is tried again after finding that another writer changed the row in between.
+// updateDocument, UpdateOffer, UpdatePlacement, UpdateCustomer) is tried again after finding
+// that another writer changed the row in between.
 const casAttempts = 5
 
 // keptChanging is the conflict when every attempt found the row changed.

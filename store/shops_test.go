@@ -211,9 +211,12 @@ func TestUpdateSettingsAndConfigVersions(t *testing.T) {
 			do   func() error
 		}{
 			{"CreateOffer", func() error { return db.CreateOffer(ctx, offer("a", "off_1")) }},
-			{"UpdateOffer", func() error { return db.UpdateOffer(ctx, offer("a", "off_1")) }},
+			{"UpdateOffer", func() error { _, err := db.UpdateOffer(ctx, "a", "off_1", replace(offer("a", "off_1"))); return err }},
 			{"CreatePlacement", func() error { return db.CreatePlacement(ctx, placement("a", "p1")) }},
-			{"UpdatePlacement", func() error { return db.UpdatePlacement(ctx, placement("a", "p1")) }},
+			{"UpdatePlacement", func() error {
+				_, err := db.UpdatePlacement(ctx, "a", "p1", replace(placement("a", "p1")))
+				return err
+			}},
 		}
 		for _, step := range steps {
 			before, err := db.ConfigVersions(ctx)
@@ -229,7 +232,8 @@ func TestUpdateSettingsAndConfigVersions(t *testing.T) {
 		// A failed write bumps nothing.
 		before, _ := db.ConfigVersions(ctx)
 		code(t, "CreateOffer twice", db.CreateOffer(ctx, offer("a", "off_1")), epilogue.EConflict)
-		code(t, "UpdateOffer across shops", db.UpdateOffer(ctx, offer("b", "off_1")), epilogue.ENotFound)
+		_, err = db.UpdateOffer(ctx, "b", "off_1", replace(offer("b", "off_1")))
+		code(t, "UpdateOffer across shops", err, epilogue.ENotFound)
 		after, _ := db.ConfigVersions(ctx)
 		equal(t, "versions after failed writes", after, before)
 	})

@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/epiloguehq/epilogue"
 	"github.com/epiloguehq/epilogue/journey"
 	"github.com/epiloguehq/epilogue/notify/smtptest"
 )
@@ -190,8 +191,7 @@ func TestOfferClickProbe(t *testing.T) {
 		t.Fatal(err)
 	}
 	for _, bad := range []string{"javascript:alert(document.domain)", "//evil.example/x", "data:text/html,<script>alert(1)</script>", "/\\evil.example"} {
-		off.Action.URL = bad
-		if err := st.UpdateOffer(context.Background(), off); err != nil {
+		if _, err := st.UpdateOffer(context.Background(), e.a.id, off.ID, func(o *epilogue.Offer) error { o.Action.URL = bad; return nil }); err != nil {
 			t.Fatal(err)
 		}
 		r := e.follow("GET", click, "")

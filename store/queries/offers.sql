@@ -3,8 +3,9 @@ INSERT INTO offers (shop_id, id, kind, status, data, created_at, updated_at) VAL
 ON CONFLICT DO NOTHING;
 
 -- name: UpdateOffer
--- created_at is kept: a full replace does not rewrite history.
-UPDATE offers SET kind = ?, status = ?, data = ?, updated_at = ? WHERE shop_id = ? AND id = ?;
+-- Only over the offer the change was made to: another writer's change in between is kept.
+-- created_at is kept: an update does not rewrite history.
+UPDATE offers SET kind = ?, status = ?, data = ?, updated_at = ? WHERE shop_id = ? AND id = ? AND data = ?;
 
 -- name: Offer
 SELECT seq, id, data, created_at, updated_at FROM offers WHERE shop_id = ? AND id = ?;
