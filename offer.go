@@ -285,8 +285,11 @@ func (o *Offer) Validate() error {
 		return Invalid("metadata", "at most 50 keys")
 	}
 	for k, v := range o.Metadata {
-		if len(k) > 64 || len(v) > 512 {
-			return Invalid("metadata."+k, "keys are at most 64 and values 512 characters")
+		if err := text("metadata."+k, k, 1, 64); err != nil {
+			return Invalid("metadata."+k, "keys are 1 to 64 characters without control characters")
+		}
+		if err := text("metadata."+k, v, 0, 512); err != nil {
+			return err
 		}
 	}
 	return nil
@@ -309,11 +312,22 @@ func (a *Action) validate() error {
 		if len(a.Choices) > 20 {
 			return Invalid("choices", "at most 20 choices")
 		}
+		// Each answer is a button the customer reads.
+		for i, c := range a.Choices {
+			if err := text("choices["+strconv.Itoa(i)+"]", c, 1, 100); err != nil {
+				return err
+			}
+		}
 	default:
 		return Invalid("type", "is required: link, add_to_order or survey")
 	}
 	if a.URL != "" && !webURL(a.URL) {
 		return Invalid("url", "must be an http or https URL")
+	}
+	for f, v := range map[string]string{"sku": a.SKU, "product_id": a.ProductID} {
+		if err := text(f, v, 0, 128); err != nil {
+			return err
+		}
 	}
 	return nil
 }
@@ -359,13 +373,23 @@ func (t *Targeting) validate() error {
 		if len(l) > 500 {
 			return Invalid(f, "at most 500 values")
 		}
+		for i, v := range l {
+			if err := text(f+"["+strconv.Itoa(i)+"]", v, 0, 128); err != nil {
+				return err
+			}
+		}
 	}
 	if len(t.CustomerAttributes) > 20 {
 		return Invalid("customer_attributes", "at most 20 attributes")
 	}
 	for k, vs := range t.CustomerAttributes {
-		if k == "" || len(k) > 64 || len(vs) == 0 || len(vs) > 100 {
+		if k == "" || utf8.RuneCountInString(k) > 64 || len(vs) == 0 || len(vs) > 100 || NoControl("", k, false) != nil {
 			return Invalid("customer_attributes."+k, "needs a name of 1 to 64 characters and 1 to 100 values")
+		}
+		for i, v := range vs {
+			if err := text("customer_attributes."+k+"["+strconv.Itoa(i)+"]", v, 0, maxAttributeSize); err != nil {
+				return err
+			}
 		}
 	}
 	if t.CustomerType != "any" && t.CustomerType != "new" && t.CustomerType != "returning" {

@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 )
 
 // Limits on a decision request.
@@ -300,8 +301,13 @@ func (r *DecisionRequest) check() error {
 		return Invalid("customer.attributes", "at most %d attributes", maxAttributes)
 	}
 	for k, v := range c.Attributes {
-		if k == "" || len(k) > 64 || len(v) > maxAttributeSize {
+		// Counted in characters, as PUT /v1/customers counts them: 100 kanji are 300 bytes.
+		if k == "" || len(k) > 4*64 || utf8.RuneCountInString(k) > 64 || len(v) > 4*maxAttributeSize ||
+			utf8.RuneCountInString(v) > maxAttributeSize {
 			return Invalid("customer.attributes."+k, "names are 1 to 64 and values at most %d characters", maxAttributeSize)
+		}
+		if NoControl("", k, false) != nil || NoControl("", v, false) != nil {
+			return NoControl("customer.attributes."+k, k+v, false) // the rare failure names the character
 		}
 	}
 	t := &r.Transaction
@@ -310,6 +316,9 @@ func (r *DecisionRequest) check() error {
 	}
 	if len(t.ConfirmationRef) > 128 {
 		return Invalid("transaction.confirmationref", "must be at most 128 characters")
+	}
+	if err := NoControl("transaction.confirmationref", t.ConfirmationRef, false); err != nil {
+		return err
 	}
 	t.PaymentType = Fold(t.PaymentType)
 	if len(r.Cart) > maxCartItems {

@@ -3,6 +3,7 @@ package epilogue
 import (
 	"encoding/json"
 	"reflect"
+	"strings"
 	"testing"
 )
 
@@ -127,5 +128,14 @@ func TestFlatFormIsDeterministicAndDropsPII(t *testing.T) {
 			!reflect.DeepEqual(r.Customer.Attributes, map[string]string{"tier": "gold"}) {
 			t.Fatalf("flat form read as %+v", r)
 		}
+	}
+}
+
+// Attribute limits count characters, as PUT /v1/customers does: 100 kanji are 300 bytes.
+func TestAttributeLimitsCountCharacters(t *testing.T) {
+	v := strings.Repeat("日", 100)
+	r := decodeRequest(t, `{"placement":"p","customer":{"attributes":{"name_jp":"`+v+`"}}}`)
+	if r.Customer.Attributes["name_jp"] != v {
+		t.Fatalf("attribute %q", r.Customer.Attributes["name_jp"])
 	}
 }
