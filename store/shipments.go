@@ -21,12 +21,13 @@ type shipmentState struct {
 	reached                         int64
 	watch                           sql.NullInt64
 	createdAt                       int64
+	fieldsAt                        int64 // the source's time of the details (see ShipmentChange.Version)
 }
 
 func (b *batch) shipmentState(shopID, id string) (shipmentState, bool, error) {
 	var s shipmentState
 	err := b.queryRow("ShipmentState", shopID, id).Scan(&s.orderID, &s.carrier, &s.tracking, &s.url,
-		&s.estimated, &s.status, &s.statusAt, &s.reached, &s.watch, &s.createdAt)
+		&s.estimated, &s.status, &s.statusAt, &s.reached, &s.watch, &s.createdAt, &s.fieldsAt)
 	if errors.Is(err, sql.ErrNoRows) {
 		return s, false, nil
 	}
@@ -109,17 +110,25 @@ func (b *batch) applyShipmentTo(u *track.Update, ch *track.ShipmentChange, id st
 	if !found {
 		next = shipmentState{createdAt: micros(now)}
 	}
-	for _, f := range []struct {
-		dst *string
-		v   string
-	}{{&next.orderID, in.OrderID}, {&next.carrier, in.Carrier},
-		{&next.tracking, in.TrackingNumber}, {&next.url, in.TrackingURL}} {
-		if f.v != "" {
-			*f.dst = f.v
+	// Details older than those stored (an earlier version of a fulfillment, arriving late) do
+	// not replace them; its scans still join the timeline.
+	version := micros(ch.Version)
+	if ch.Version.IsZero() || version >= cur.fieldsAt || !found {
+		for _, f := range []struct {
+			dst *string
+			v   string
+		}{{&next.orderID, in.OrderID}, {&next.carrier, in.Carrier},
+			{&next.tracking, in.TrackingNumber}, {&next.url, in.TrackingURL}} {
+			if f.v != "" {
+				*f.dst = f.v
+			}
 		}
-	}
-	if in.EstimatedAt != nil {
-		next.estimated = nullInt(micros(*in.EstimatedAt))
+		if in.EstimatedAt != nil {
+			next.estimated = nullInt(micros(*in.EstimatedAt))
+		}
+		if !ch.Version.IsZero() {
+			next.fieldsAt = max(next.fieldsAt, version)
+		}
 	}
 	changed := next.orderID != cur.orderID || next.carrier != cur.carrier || next.tracking != cur.tracking ||
 		next.url != cur.url || next.estimated != cur.estimated
@@ -171,11 +180,14 @@ func (b *batch) applyShipmentTo(u *track.Update, ch *track.ShipmentChange, id st
 	case !found:
 		r.Status = track.Created
 		_, err = b.exec("InsertShipment", u.ShopID, id, next.orderID, next.carrier, next.tracking, next.url, next.estimated,
-			next.status, next.statusAt, next.reached, next.watch, next.createdAt, micros(now))
-	case changed || fresh > 0 || next.watch != cur.watch:
+			next.status, next.statusAt, next.reached, next.watch, next.createdAt, micros(now), next.fieldsAt)
+	case changed || fresh > 0 || next.watch != cur.watch || next.fieldsAt != cur.fieldsAt:
 		r.Status = track.Updated
+		if !changed && fresh == 0 && next.watch == cur.watch {
+			r.Status = track.Unchanged // only the details' time moved on
+		}
 		_, err = b.exec("UpdateShipment", next.orderID, next.carrier, next.tracking, next.url, next.estimated, next.status,
-			next.statusAt, next.reached, next.watch, micros(now), u.ShopID, id)
+			next.statusAt, next.reached, next.watch, micros(now), next.fieldsAt, u.ShopID, id)
 	default:
 		r.Status = track.Unchanged
 	}

@@ -226,3 +226,39 @@ func TestFirstStatusOnceUnderConcurrency(t *testing.T) {
 		}
 	})
 }
+
+// An older version of a shipment's details (a fulfillment copied in an orders/updated that
+// arrives late) does not replace newer ones; its scans still join the timeline. The API, which
+// gives no version, always applies.
+func TestOlderShipmentDetailsDoNotWin(t *testing.T) {
+	each(t, func(t *testing.T, db *store.DB) {
+		newShop(t, db, "a")
+		ingest(t, db, order("a", "1001"))
+		at := func(tracking string, v time.Duration, events ...epilogue.ShipmentEvent) *track.Update {
+			u := shipment("a", "s", events...)
+			u.Source = track.SourceShopify
+			u.Shipments[0].Shipment.TrackingNumber, u.Shipments[0].Version = tracking, t0.Add(v)
+			return u
+		}
+		ingest(t, db, at("NEW123", 2*time.Hour))
+		if r := ingest(t, db, at("OLD999", time.Hour, ev(epilogue.ShipInTransit, time.Hour))); r.Shipments[0].NewEvents != 1 {
+			t.Fatalf("the older version's scan: %+v", r)
+		}
+		s, err := db.Shipment(ctx, "a", "s")
+		must(t, err)
+		if s.TrackingNumber != "NEW123" || len(s.Events) != 1 {
+			t.Fatalf("after an older version: %s, %d events", s.TrackingNumber, len(s.Events))
+		}
+		ingest(t, db, at("NEWER", 3*time.Hour))
+		api := shipment("a", "s")
+		api.Shipments[0].Shipment.TrackingNumber = "BYHAND"
+		ingest(t, db, api)
+		if s, _ := db.Shipment(ctx, "a", "s"); s.TrackingNumber != "BYHAND" {
+			t.Fatalf("the API's change: %s", s.TrackingNumber)
+		}
+		ingest(t, db, at("LATE", 150*time.Minute))
+		if s, _ := db.Shipment(ctx, "a", "s"); s.TrackingNumber != "BYHAND" {
+			t.Fatalf("a version older than the newest seen replaced details: %s", s.TrackingNumber)
+		}
+	})
+}

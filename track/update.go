@@ -70,6 +70,9 @@ type ShipmentChange struct {
 	// ByTracking applies the change to every shipment of the shop with this tracking number
 	// (EasyPost knows parcels, not orders); none is an Ignored result, not an error.
 	ByTracking bool
+	// Version is when the source last changed the shipment (a fulfillment's updated_at):
+	// details older than the stored ones are left as they are. Zero (the API) always applies.
+	Version time.Time
 }
 
 // Refund is money given back on an order, once per ID.

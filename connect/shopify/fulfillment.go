@@ -52,7 +52,13 @@ func (f *fulfillment) change(orderID string, now time.Time) (track.ShipmentChang
 		s.Events = []epilogue.ShipmentEvent{{Status: st, RawStatus: kept, Source: track.SourceShopify,
 			Time: track.ClampTime(payload.First(f.UpdatedAt, f.CreatedAt), now)}}
 	}
-	return track.ShipmentChange{Shipment: s}, nil
+	// Its time orders versions of the fulfillment: an orders/updated carrying an older copy,
+	// arriving late, leaves the newer tracking details alone.
+	var version time.Time
+	if v := payload.First(f.UpdatedAt, f.CreatedAt); !v.IsZero() {
+		version = track.ClampTime(v, now)
+	}
+	return track.ShipmentChange{Shipment: s, Version: version}, nil
 }
 
 // url keeps a tracking URL only when it is a plausible web address: it ends up in messages.

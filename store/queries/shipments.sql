@@ -1,15 +1,16 @@
 -- name: ShipmentState
-SELECT order_id, carrier, tracking_number, tracking_url, estimated_at, status, status_at, reached, transit_watch_at, created_at
+SELECT order_id, carrier, tracking_number, tracking_url, estimated_at, status, status_at, reached, transit_watch_at, created_at,
+    fields_at
 FROM shipments WHERE shop_id = ? AND id = ?;
 
 -- name: InsertShipment
 INSERT INTO shipments (shop_id, id, order_id, carrier, tracking_number, tracking_url, estimated_at, status, status_at, reached,
-    transit_watch_at, created_at, updated_at)
-VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);
+    transit_watch_at, created_at, updated_at, fields_at)
+VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?);
 
 -- name: UpdateShipment
 UPDATE shipments SET order_id = ?, carrier = ?, tracking_number = ?, tracking_url = ?, estimated_at = ?, status = ?,
-    status_at = ?, reached = ?, transit_watch_at = ?, updated_at = ?
+    status_at = ?, reached = ?, transit_watch_at = ?, updated_at = ?, fields_at = ?
 WHERE shop_id = ? AND id = ?;
 
 -- name: OrderShipmentIDs
