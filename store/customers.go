@@ -54,6 +54,7 @@ func (db *DB) UpdateCustomer(ctx context.Context, shopID, id string, change func
 		if attempt == casAttempts {
 			return nil, keptChanging("customer " + id)
 		}
+		casPause(attempt)
 	}
 }
 

@@ -61,6 +61,7 @@ func (db *DB) UpdateJourney(ctx context.Context, shopID, id string, change func(
 		if attempt == casAttempts {
 			return nil, keptChanging("journey " + id)
 		}
+		casPause(attempt)
 	}
 }
 
@@ -227,6 +228,7 @@ func updateDocument[T any](ctx context.Context, db *DB, q docQueries, shopID str
 		if attempt == casAttempts {
 			return zero, keptChanging(q.what)
 		}
+		casPause(attempt)
 	}
 }
 

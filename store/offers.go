@@ -70,6 +70,7 @@ func (db *DB) UpdateOffer(ctx context.Context, shopID, id string, change func(*e
 		if attempt == casAttempts {
 			return nil, keptChanging("offer " + id)
 		}
+		casPause(attempt)
 	}
 }
 

@@ -228,41 +228,55 @@ func (b *batch) upsertOrderCustomer(shopID string, in *epilogue.Customer, now ti
 	if in == nil || in.ID == "" {
 		return nil
 	}
-	c, err := scanCustomer(b.queryRow("Customer", shopID, in.ID), shopID)
-	found := err == nil
-	switch {
-	case errors.Is(err, sql.ErrNoRows):
-		c = &epilogue.Customer{ID: in.ID, ShopID: shopID, Attributes: map[string]string{}, CreatedAt: now}
-	case err != nil:
-		return wrap("Customer", err)
-	}
-	if c.ErasedAt != nil {
-		return nil
-	}
-	changed := !found
-	for _, f := range []struct {
-		dst *string
-		v   string
-	}{{&c.Email, in.Email}, {&c.FirstName, in.FirstName},
-		{&c.LastName, in.LastName}, {&c.Phone, in.Phone}, {&c.Locale, in.Locale}, {&c.Timezone, in.Timezone}} {
-		if f.v != "" && *f.dst != f.v {
-			*f.dst, changed = f.v, true
+	// Written only over the customer read, as UpdateCustomer does: on PostgreSQL a PUT of the
+	// customer may commit while this transaction runs, and must not be overwritten (the read
+	// again sees it, READ COMMITTED). On SQLite the transaction holds the write lock throughout.
+	for attempt := 1; ; attempt++ {
+		c, old, err := scanCustomerData(b.queryRow("Customer", shopID, in.ID), shopID)
+		found := err == nil
+		switch {
+		case errors.Is(err, sql.ErrNoRows):
+			c = &epilogue.Customer{ID: in.ID, ShopID: shopID, Attributes: map[string]string{}, CreatedAt: now}
+		case err != nil:
+			return wrap("Customer", err)
+		}
+		if c.ErasedAt != nil {
+			return nil
+		}
+		changed := !found
+		for _, f := range []struct {
+			dst *string
+			v   string
+		}{{&c.Email, in.Email}, {&c.FirstName, in.FirstName},
+			{&c.LastName, in.LastName}, {&c.Phone, in.Phone}, {&c.Locale, in.Locale}, {&c.Timezone, in.Timezone}} {
+			if f.v != "" && *f.dst != f.v {
+				*f.dst, changed = f.v, true
+			}
+		}
+		if !changed {
+			return nil
+		}
+		if c.Email != "" {
+			c.EmailSHA256 = epilogue.EmailSHA256(c.Email)
+		}
+		c.UpdatedAt = now
+		data, err := marshal("customer", c)
+		if err != nil {
+			return err
+		}
+		var n int64
+		if found {
+			n, err = b.exec("UpdateCustomer", c.EmailSHA256, data, micros(c.UpdatedAt), shopID, c.ID, old)
+		} else {
+			n, err = b.exec("InsertCustomer", shopID, c.ID, c.EmailSHA256, data, micros(c.CreatedAt), micros(c.UpdatedAt))
+		}
+		if err != nil || n == 1 {
+			return err
+		}
+		if attempt == casAttempts {
+			return keptChanging("customer " + c.ID)
 		}
 	}
-	if !changed {
-		return nil
-	}
-	if c.Email != "" {
-		c.EmailSHA256 = epilogue.EmailSHA256(c.Email)
-	}
-	c.UpdatedAt = now
-	data, err := marshal("customer", c)
-	if err != nil {
-		return err
-	}
-	_, err = b.exec("UpsertCustomer", shopID, c.ID, c.EmailSHA256, data, nullMicros(c.ErasedAt), micros(c.CreatedAt),
-		micros(c.UpdatedAt))
-	return err
 }
 
 // applyRefund records a refund once; a new one updates its order's status (when the order is

@@ -2,6 +2,9 @@ package store_test
 
 import (
 	"fmt"
+	"strconv"
+	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -283,6 +286,41 @@ func TestOrdersAfter(t *testing.T) {
 		must(t, err)
 		if len(rest) != 1 || rest[0].ID != "3" {
 			t.Fatalf("second page: %+v", rest)
+		}
+	})
+}
+
+// An order's customer details and a concurrent change of the customer (a PUT) both land: the
+// order's write is checked against the customer it read, on PostgreSQL too, where the PUT can
+// commit in the middle of the order's transaction.
+func TestOrderCustomerKeepsConcurrentChanges(t *testing.T) {
+	each(t, func(t *testing.T, db *store.DB) {
+		newShop(t, db, "a")
+		ingest(t, db, order("a", "0"))
+		var wg sync.WaitGroup
+		for i := range 8 {
+			wg.Go(func() {
+				o := order("a", strconv.Itoa(i+1))
+				o.Order.Customer.FirstName = "Ana" + strconv.Itoa(i)
+				if _, err := db.IngestOne(ctx, o); err != nil {
+					t.Error(err)
+				}
+			})
+			wg.Go(func() {
+				_, err := db.UpdateCustomer(ctx, "a", "c1", func(c *epilogue.Customer, _ bool) error {
+					c.Attributes["k"+strconv.Itoa(i)] = "v"
+					return nil
+				})
+				if err != nil {
+					t.Error(err)
+				}
+			})
+		}
+		wg.Wait()
+		c, err := db.Customer(ctx, "a", "c1")
+		must(t, err)
+		if len(c.Attributes) != 8 || !strings.HasPrefix(c.FirstName, "Ana") {
+			t.Fatalf("a change was lost: %+v", c)
 		}
 	})
 }

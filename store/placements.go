@@ -64,6 +64,7 @@ func (db *DB) UpdatePlacement(ctx context.Context, shopID, id string, change fun
 		if attempt == casAttempts {
 			return nil, keptChanging("placement " + id)
 		}
+		casPause(attempt)
 	}
 }
 

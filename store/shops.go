@@ -4,6 +4,8 @@ import (
 	"context"
 	"database/sql"
 	"errors"
+	"math/rand/v2"
+	"time"
 
 	"github.com/epiloguehq/epilogue"
 )
@@ -105,6 +107,7 @@ func (db *DB) UpdateSettings(ctx context.Context, shopID string, patch func(*epi
 		if attempt == casAttempts {
 			return epilogue.Settings{}, keptChanging("the shop's settings")
 		}
+		casPause(attempt)
 	}
 }
 
@@ -171,7 +174,13 @@ func decodeSettings(data string) (epilogue.Settings, error) {
 // casAttempts bounds how often a read-change-write (UpdateSettings, UpdateJourney,
 // updateDocument, UpdateOffer, UpdatePlacement, UpdateCustomer) is tried again after finding
 // that another writer changed the row in between.
-const casAttempts = 5
+const casAttempts = 8
+
+// casPause waits a little, more after each failed attempt and at random, before a
+// read-change-write tries again: writers that collided once would otherwise collide again.
+func casPause(attempt int) {
+	time.Sleep(time.Duration(rand.IntN(attempt*2000)+1) * time.Microsecond)
+}
 
 // keptChanging is the conflict when every attempt found the row changed.
 func keptChanging(what string) error {
