@@ -36,6 +36,9 @@ func (s *Server) putCustomer(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	shop, now := shopID(r), s.clock.Now().UTC()
+	// One PUT of a customer at a time in this process, so that the in-memory profile is set in
+	// the order the store took the writes (the store alone keeps replicas from losing a change).
+	defer s.customers.lock(shop + "\x00" + id)()
 	// The change is applied to the customer as stored, again if another change was stored
 	// meanwhile: in is only read, so applying it twice is applying it once.
 	c, err := s.store.UpdateCustomer(r.Context(), shop, id, func(c *epilogue.Customer, found bool) error {

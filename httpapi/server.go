@@ -82,6 +82,7 @@ type Server struct {
 	ready       func(ctx context.Context) error
 	keys        *keyCache
 	idem        *keyedLocks
+	customers   *keyedLocks // see putCustomer
 	handler     http.Handler
 	orders      OrderStore
 	journeys    JourneyStore
@@ -90,7 +91,7 @@ type Server struct {
 // New returns the API server.
 func New(c Config) *Server {
 	s := &Server{store: c.Store, engine: c.Engine, events: c.Events, clock: c.Clock, log: c.Log, metrics: c.Metrics,
-		logRequests: c.LogRequests, ready: c.Ready, idem: newKeyedLocks(),
+		logRequests: c.LogRequests, ready: c.Ready, idem: newKeyedLocks(), customers: newKeyedLocks(),
 		orders: c.Orders, journeys: c.Journeys}
 	if s.clock == nil {
 		s.clock = epilogue.SystemClock{}
