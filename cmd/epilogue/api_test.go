@@ -67,6 +67,17 @@ func TestOffersAndPlacementsCRUD(t *testing.T) {
 	if p := e.call("PATCH", "/v1/offers/"+id, e.a.sk, `{"targeting":{"countries":null},"schedule":{"end":null}}`).must(t, 200); len(p.get("targeting", "countries").([]any)) != 0 || p.get("schedule", "end") != nil || p.str("title") != got.str("title") {
 		t.Fatalf("patch with nulls: %s", p.raw)
 	}
+	// In a map, which merges, null removes one entry.
+	if p := e.call("PATCH", "/v1/offers/"+id, e.a.sk, `{"metadata":{"a":"1","b":"2"},"targeting":{"customer_attributes":{"tier":["x"]}}}`).must(t, 200); p.str("metadata", "b") != "2" {
+		t.Fatalf("metadata set: %s", p.raw)
+	}
+	p = e.call("PATCH", "/v1/offers/"+id, e.a.sk, `{"metadata":{"a":null},"targeting":{"customer_attributes":{"tier":null}}}`).must(t, 200)
+	if m := p.get("metadata").(map[string]any); len(m) != 1 || m["b"] != "2" {
+		t.Fatalf("metadata after removing a: %s", p.raw)
+	}
+	if ca := p.get("targeting", "customer_attributes").(map[string]any); ca["tier"] != nil || ca["loyalty_tier"] == nil {
+		t.Fatalf("customer_attributes after removing tier: %s", p.raw)
+	}
 	// A schedule merges like any object: the bound sent changes, the other stays; a misspelt
 	// key is refused rather than read as "no schedule".
 	if p := e.call("PATCH", "/v1/offers/"+id, e.a.sk, `{"schedule":{"start":"2027-06-01T00:00:00Z","end":"2027-07-01T00:00:00Z"}}`).must(t, 200); p.str("schedule", "start") != "2027-06-01T00:00:00Z" {

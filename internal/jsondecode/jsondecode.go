@@ -228,10 +228,82 @@ func ignoredNull(b []byte, v any) error {
 	if json.Unmarshal(b, &root) != nil {
 		return nil
 	}
+	dropNullEntries(root, reflect.ValueOf(v))
 	if p, ok := nullAt(root, reflect.TypeOf(v)); ok {
 		return epilogue.Invalid(strings.TrimPrefix(p, "."), "must not be null: leave the field out to keep it as it is")
 	}
 	return nil
+}
+
+// dropNullEntries removes from the maps of rv (a resource a patch was decoded over) the keys
+// the patch set to null, and those nulls from the patch's tree j: in a map that merges, null
+// removes the one entry ({"metadata":{"a":null}}), as a whole map's null empties it. Decoding
+// left such an entry as its zero value, which would be kept, or refused, as a value.
+func dropNullEntries(j any, rv reflect.Value) {
+	obj, ok := j.(map[string]any)
+	if !ok {
+		return
+	}
+	for rv.Kind() == reflect.Pointer || rv.Kind() == reflect.Interface {
+		if rv.IsNil() {
+			return
+		}
+		rv = rv.Elem()
+	}
+	switch rv.Kind() {
+	case reflect.Map:
+		if rv.Type().Key().Kind() != reflect.String {
+			return
+		}
+		for k, x := range obj {
+			if x == nil {
+				rv.SetMapIndex(reflect.ValueOf(k).Convert(rv.Type().Key()), reflect.Value{})
+				delete(obj, k)
+			}
+		}
+	case reflect.Struct:
+		if reflect.PointerTo(rv.Type()).Implements(unmarshaler) {
+			return
+		}
+		for k, x := range obj {
+			if f, ok := fieldByJSONName(rv, k); ok && x != nil {
+				dropNullEntries(x, f)
+			}
+		}
+	}
+}
+
+// fieldByJSONName is the field of struct value rv that JSON key k decodes into (names match
+// without regard to case, as encoding/json matches them), embedded structs' fields promoted.
+func fieldByJSONName(rv reflect.Value, k string) (reflect.Value, bool) {
+	t := rv.Type()
+	for i := range t.NumField() {
+		f := t.Field(i)
+		tag := f.Tag.Get("json")
+		if tag == "-" || !f.IsExported() && !f.Anonymous {
+			continue
+		}
+		name, _, _ := strings.Cut(tag, ",")
+		if f.Anonymous && name == "" {
+			e := rv.Field(i)
+			for e.Kind() == reflect.Pointer && !e.IsNil() {
+				e = e.Elem()
+			}
+			if e.Kind() == reflect.Struct {
+				if v, ok := fieldByJSONName(e, k); ok {
+					return v, true
+				}
+			}
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		if strings.EqualFold(name, k) {
+			return rv.Field(i), true
+		}
+	}
+	return reflect.Value{}, false
 }
 
 // nullAt finds a null in v that decoding into t skips: one where the field cannot hold nothing.
