@@ -7,6 +7,7 @@ import (
 	"io"
 	"mime"
 	"net/http"
+	"strconv"
 	"sync"
 	"unicode/utf8"
 
@@ -52,7 +53,53 @@ func readBodyInto(w http.ResponseWriter, r *http.Request, buf []byte) ([]byte, e
 	if !utf8.Valid(b) {
 		return nil, epilogue.Errorf(epilogue.EInvalid, "request body is not valid UTF-8")
 	}
+	// The same for an escaped half of a surrogate pair ("\ud800" alone), which it decodes to
+	// U+FFFD too.
+	if i := loneSurrogate(b); i >= 0 {
+		return nil, epilogue.Errorf(epilogue.EInvalid, "request body escapes half a surrogate pair at byte %d (\\u%s): that is no character", i, b[i+2:i+6])
+	}
 	return b, nil
+}
+
+// loneSurrogate returns where b escapes a UTF-16 surrogate that is not half of a pair (a high
+// one followed by an escaped low one), or -1. Escapes are rare: bodies without one cost a scan.
+func loneSurrogate(b []byte) int {
+	hex4 := func(at int) (uint16, bool) {
+		if at+6 > len(b) || b[at] != '\\' || b[at+1] != 'u' {
+			return 0, false
+		}
+		n, err := strconv.ParseUint(string(b[at+2:at+6]), 16, 16)
+		return uint16(n), err == nil
+	}
+	for i := 0; ; {
+		j := bytes.Index(b[i:], []byte(`\u`))
+		if j < 0 {
+			return -1
+		}
+		i += j
+		// A backslash escaped before it (\\u in the JSON) makes it text, not an escape.
+		k := i
+		for k > 0 && b[k-1] == '\\' {
+			k--
+		}
+		if (i-k)%2 == 1 {
+			i += 2
+			continue
+		}
+		c, ok := hex4(i)
+		switch {
+		case !ok || c < 0xd800 || c > 0xdfff:
+			i += 2
+		case c <= 0xdbff:
+			if lo, ok := hex4(i + 6); ok && lo >= 0xdc00 && lo <= 0xdfff {
+				i += 12
+				continue
+			}
+			return i
+		default:
+			return i
+		}
+	}
 }
 
 // readAll is io.ReadAll appending to b.

@@ -587,6 +587,7 @@ func TestBadInputGetsPreciseErrorsAndWritesNothing(t *testing.T) {
 		{"bad attribute value", "POST", "/v1/offers", strings.Replace(issueOffer, `["gold","silver"]`, `["gold",5]`, 1), 400, "invalid_request", "targeting.customer_attributes.loyalty_tier[1]"},
 		{"blank title", "POST", "/v1/offers", strings.Replace(issueOffer, `"Specialty beans, 20% off"`, `"   "`, 1), 400, "invalid_request", "title"},
 		{"NUL in title", "POST", "/v1/offers", strings.Replace(issueOffer, `"Specialty beans`, `"Specialty\u0000beans`, 1), 400, "invalid_request", "title"},
+		{"lone surrogate", "POST", "/v1/offers", strings.Replace(issueOffer, `"Specialty beans`, `"Specialty\ud800beans`, 1), 400, "invalid_request", ""},
 		{"NUL in a survey answer", "POST", "/v1/offers", `{"kind":"survey","title":"T","action":{"type":"survey","question":"Q?","choices":["a\u0000b"]},"payout":{"model":"none"}}`, 400, "invalid_request", "action.choices[0]"},
 		{"huge survey answer", "POST", "/v1/offers", `{"kind":"survey","title":"T","action":{"type":"survey","question":"Q?","choices":["` + strings.Repeat("x", 101) + `"]},"payout":{"model":"none"}}`, 400, "invalid_request", "action.choices[0]"},
 		{"escape in metadata", "POST", "/v1/offers", strings.Replace(issueOffer, `"status":"active"`, `"status":"active","metadata":{"k":"\u001b[31m"}`, 1), 400, "invalid_request", "metadata.k"},
