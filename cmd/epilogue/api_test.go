@@ -641,7 +641,7 @@ func TestBadInputGetsPreciseErrorsAndWritesNothing(t *testing.T) {
 		{"huge reserve", "POST", "/v1/placements", `{"id":"p","surface":"cart","reserve":"9999999999999"}`, 400, "invalid_request", "reserve"},
 		{"huge order", "POST", "/v1/decisions", strings.Replace(structuredRequest, `"amount":"499.00"`, `"amount":"9999999999999"`, 1), 400, "invalid_request", "transaction.amount"},
 		{"huge flat order", "POST", "/v1/decisions", strings.Replace(flatRequest, `"amount":"499.00"`, `"amount":"9999999999999"`, 1), 400, "invalid_request", "attributes.amount"},
-		{"lone surrogate id", "POST", "/v1/placements", "{\"id\":\"p\\ud800\",\"surface\":\"cart\"}", 400, "invalid_request", "id"},
+		{"lone surrogate id", "POST", "/v1/placements", "{\"id\":\"p\\ud800\",\"surface\":\"cart\"}", 400, "invalid_request", ""}, // refused with the body, before the id is read
 		{"invalid utf-8", "POST", "/v1/offers", strings.Replace(issueOffer, `"Specialty beans`, "\"Specialty \xff\xfe beans", 1), 400, "invalid_request", ""},
 	}
 	for _, c := range cases {
