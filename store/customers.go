@@ -18,18 +18,21 @@ import (
 // and may refuse, but cannot undo it. An error from change is returned as it is, and nothing is
 // written.
 func (db *DB) UpdateCustomer(ctx context.Context, shopID, id string, change func(c *epilogue.Customer, found bool) error) (*epilogue.Customer, error) {
-	for attempt := 1; ; attempt++ {
-		c, old, err := scanCustomerData(db.read.QueryRowContext(ctx, db.q.get("Customer"), shopID, id), shopID)
+	var c *epilogue.Customer
+	err := untilWritten("customer "+id, func() (bool, error) {
+		var old string
+		var err error
+		c, old, err = scanCustomerData(db.read.QueryRowContext(ctx, db.q.get("Customer"), shopID, id), shopID)
 		found := err == nil
 		if errors.Is(err, sql.ErrNoRows) {
 			c, err = &epilogue.Customer{ID: id, ShopID: shopID, Attributes: map[string]string{}}, nil
 		}
 		if err != nil {
-			return nil, wrap("UpdateCustomer", err)
+			return false, wrap("UpdateCustomer", err)
 		}
 		created, erased := c.CreatedAt, c.ErasedAt
 		if err := change(c, found); err != nil {
-			return nil, err
+			return false, err
 		}
 		c.ShopID, c.ID, c.ErasedAt = shopID, id, erased
 		if found {
@@ -37,7 +40,7 @@ func (db *DB) UpdateCustomer(ctx context.Context, shopID, id string, change func
 		}
 		data, err := marshal("customer", c)
 		if err != nil {
-			return nil, err
+			return false, err
 		}
 		var n int64
 		if found {
@@ -45,17 +48,12 @@ func (db *DB) UpdateCustomer(ctx context.Context, shopID, id string, change func
 		} else {
 			n, err = db.exec(ctx, db.write, "InsertCustomer", shopID, id, c.EmailSHA256, data, micros(c.CreatedAt), micros(c.UpdatedAt))
 		}
-		if err != nil {
-			return nil, err
-		}
-		if n == 1 {
-			return c, nil
-		}
-		if attempt == casAttempts {
-			return nil, keptChanging("customer " + id)
-		}
-		casPause(attempt)
+		return n == 1, err
+	})
+	if err != nil {
+		return nil, err
 	}
+	return c, nil
 }
 
 // Customer returns one customer of a shop.

@@ -37,32 +37,28 @@ func (db *DB) insertJourney(ctx context.Context, tx *sql.Tx, j *journey.Journey,
 // finds the journey changed applies change again to the new version. An error from change is
 // returned as it is, and nothing is written.
 func (db *DB) UpdateJourney(ctx context.Context, shopID, id string, change func(*journey.Journey) error) (*journey.Journey, error) {
-	for attempt := 1; ; attempt++ {
-		j, err := db.Journey(ctx, shopID, id)
-		if err != nil {
-			return nil, err
+	var j *journey.Journey
+	err := untilWritten("journey "+id, func() (bool, error) {
+		var err error
+		if j, err = db.Journey(ctx, shopID, id); err != nil {
+			return false, err
 		}
 		created, version := j.CreatedAt, j.Version
 		if err := change(j); err != nil {
-			return nil, err
+			return false, err
 		}
 		j.ShopID, j.ID, j.CreatedAt, j.Version = shopID, id, created, version+1
 		data, err := marshal("journey", j)
 		if err != nil {
-			return nil, err
+			return false, err
 		}
 		n, err := db.exec(ctx, db.write, "UpdateJourney", j.Status, j.Version, data, micros(j.UpdatedAt), shopID, id, version)
-		if err != nil {
-			return nil, err
-		}
-		if n == 1 {
-			return j, nil
-		}
-		if attempt == casAttempts {
-			return nil, keptChanging("journey " + id)
-		}
-		casPause(attempt)
+		return n == 1, err
+	})
+	if err != nil {
+		return nil, err
 	}
+	return j, nil
 }
 
 // Journey returns one journey of a shop.
@@ -196,22 +192,22 @@ type docQueries struct{ read, insert, update, what string }
 // another: the one that finds the document changed applies change again to the new one. An
 // error from change is returned as it is, and nothing is written.
 func updateDocument[T any](ctx context.Context, db *DB, q docQueries, shopID string, change func(*T) error, at time.Time) (T, error) {
-	var zero T
-	for attempt := 1; ; attempt++ {
-		var v T
+	var v, zero T
+	err := untilWritten(q.what, func() (bool, error) {
+		v = zero
 		old, found, err := db.document(ctx, q.read, shopID, &v)
 		if err != nil {
-			return zero, err
+			return false, err
 		}
 		if !found && q.insert == "" {
-			return zero, epilogue.Errorf(epilogue.ENotFound, "%s of shop %q are not set up", q.what, shopID)
+			return false, epilogue.Errorf(epilogue.ENotFound, "%s of shop %q are not set up", q.what, shopID)
 		}
 		if err := change(&v); err != nil {
-			return zero, err
+			return false, err
 		}
 		data, err := marshal(q.read, v)
 		if err != nil {
-			return zero, err
+			return false, err
 		}
 		var n int64
 		if found {
@@ -219,17 +215,12 @@ func updateDocument[T any](ctx context.Context, db *DB, q docQueries, shopID str
 		} else {
 			n, err = db.exec(ctx, db.write, q.insert, shopID, data, micros(at))
 		}
-		if err != nil {
-			return zero, err
-		}
-		if n == 1 {
-			return v, nil
-		}
-		if attempt == casAttempts {
-			return zero, keptChanging(q.what)
-		}
-		casPause(attempt)
+		return n == 1, err
+	})
+	if err != nil {
+		return zero, err
 	}
+	return v, nil
 }
 
 // document reads a shop's JSON document with a query of one column into v, and returns the

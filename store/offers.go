@@ -36,22 +36,25 @@ func (db *DB) CreateOffer(ctx context.Context, o *epilogue.Offer) error {
 // another: the one that finds the offer changed applies change again to the new one. An error
 // from change is returned as it is, and nothing is written.
 func (db *DB) UpdateOffer(ctx context.Context, shopID, id string, change func(*epilogue.Offer) error) (*epilogue.Offer, error) {
-	for attempt := 1; ; attempt++ {
-		o, _, old, err := scanOfferData(db.read.QueryRowContext(ctx, db.q.get("Offer"), shopID, id), shopID)
+	var o *epilogue.Offer
+	err := untilWritten("offer "+id, func() (bool, error) {
+		var old string
+		var err error
+		o, _, old, err = scanOfferData(db.read.QueryRowContext(ctx, db.q.get("Offer"), shopID, id), shopID)
 		if errors.Is(err, sql.ErrNoRows) {
-			return nil, epilogue.NotFound("offer", id)
+			return false, epilogue.NotFound("offer", id)
 		}
 		if err != nil {
-			return nil, wrap("UpdateOffer", err)
+			return false, wrap("UpdateOffer", err)
 		}
 		created := o.CreatedAt
 		if err := change(o); err != nil {
-			return nil, err
+			return false, err
 		}
 		o.ShopID, o.ID, o.CreatedAt = shopID, id, created
 		data, err := marshal("offer", o)
 		if err != nil {
-			return nil, err
+			return false, err
 		}
 		var n int64
 		err = db.tx(ctx, func(tx *sql.Tx) error {
@@ -61,17 +64,12 @@ func (db *DB) UpdateOffer(ctx context.Context, shopID, id string, change func(*e
 			}
 			return db.bumpConfig(ctx, tx, shopID)
 		})
-		if err != nil {
-			return nil, err
-		}
-		if n == 1 {
-			return o, nil
-		}
-		if attempt == casAttempts {
-			return nil, keptChanging("offer " + id)
-		}
-		casPause(attempt)
+		return n == 1, err
+	})
+	if err != nil {
+		return nil, err
 	}
+	return o, nil
 }
 
 // Offer returns one offer of a shop.

@@ -33,14 +33,15 @@ func (db *DB) CreatePlacement(ctx context.Context, p *epilogue.Placement) error 
 // one another: the one that finds the placement changed applies change again to the new one. An
 // error from change is returned as it is, and nothing is written.
 func (db *DB) UpdatePlacement(ctx context.Context, shopID, id string, change func(*epilogue.Placement) error) (*epilogue.Placement, error) {
-	for attempt := 1; ; attempt++ {
-		p, err := db.Placement(ctx, shopID, id)
-		if err != nil {
-			return nil, err
+	var p *epilogue.Placement
+	err := untilWritten("placement "+id, func() (bool, error) {
+		var err error
+		if p, err = db.Placement(ctx, shopID, id); err != nil {
+			return false, err
 		}
 		old := *p
 		if err := change(p); err != nil {
-			return nil, err
+			return false, err
 		}
 		p.ShopID, p.ID, p.CreatedAt = shopID, id, old.CreatedAt
 		var n int64
@@ -55,17 +56,12 @@ func (db *DB) UpdatePlacement(ctx context.Context, shopID, id string, change fun
 			}
 			return db.bumpConfig(ctx, tx, shopID)
 		})
-		if err != nil {
-			return nil, err
-		}
-		if n == 1 {
-			return p, nil
-		}
-		if attempt == casAttempts {
-			return nil, keptChanging("placement " + id)
-		}
-		casPause(attempt)
+		return n == 1, err
+	})
+	if err != nil {
+		return nil, err
 	}
+	return p, nil
 }
 
 // Placement returns one placement of a shop.

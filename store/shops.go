@@ -77,38 +77,33 @@ func (db *DB) Shops(ctx context.Context) ([]*epilogue.Shop, error) {
 // replicas) cannot lose one another: the one that finds them changed applies its patch again to
 // the new ones. An error from patch is returned as it is, and nothing is written.
 func (db *DB) UpdateSettings(ctx context.Context, shopID string, patch func(*epilogue.Settings) error) (epilogue.Settings, error) {
-	for attempt := 1; ; attempt++ {
+	var s epilogue.Settings
+	err := untilWritten("the shop's settings", func() (bool, error) {
 		var old string
 		err := db.write.QueryRowContext(ctx, db.q.get("ShopSettings"), shopID).Scan(&old)
 		if errors.Is(err, sql.ErrNoRows) {
-			return epilogue.Settings{}, epilogue.NotFound("shop", shopID)
+			return false, epilogue.NotFound("shop", shopID)
 		}
 		if err != nil {
-			return epilogue.Settings{}, wrap("UpdateSettings", err)
+			return false, wrap("UpdateSettings", err)
 		}
-		s, err := decodeSettings(old)
-		if err != nil {
-			return epilogue.Settings{}, err
+		if s, err = decodeSettings(old); err != nil {
+			return false, err
 		}
 		if err := patch(&s); err != nil {
-			return epilogue.Settings{}, err
+			return false, err
 		}
 		data, err := marshal("settings", s)
 		if err != nil {
-			return epilogue.Settings{}, err
+			return false, err
 		}
 		n, err := db.exec(ctx, db.write, "UpdateSettings", data, shopID, old)
-		if err != nil {
-			return epilogue.Settings{}, err
-		}
-		if n == 1 {
-			return s, nil
-		}
-		if attempt == casAttempts {
-			return epilogue.Settings{}, keptChanging("the shop's settings")
-		}
-		casPause(attempt)
+		return n == 1, err
+	})
+	if err != nil {
+		return epilogue.Settings{}, err
 	}
+	return s, nil
 }
 
 // ConfigVersions returns each shop's config version, which every offer, placement or settings
@@ -175,6 +170,22 @@ func decodeSettings(data string) (epilogue.Settings, error) {
 // updateDocument, UpdateOffer, UpdatePlacement, UpdateCustomer) is tried again after finding
 // that another writer changed the row in between.
 const casAttempts = 8
+
+// untilWritten runs try, one read-change-write that reports whether its write landed (false
+// when another writer changed the row in between), until one lands: casAttempts times at most,
+// pausing between attempts, then the conflict keptChanging(what).
+func untilWritten(what string, try func() (bool, error)) error {
+	for attempt := 1; ; attempt++ {
+		written, err := try()
+		if err != nil || written {
+			return err
+		}
+		if attempt == casAttempts {
+			return keptChanging(what)
+		}
+		casPause(attempt)
+	}
+}
 
 // casPause waits a little, more after each failed attempt and at random, before a
 // read-change-write tries again: writers that collided once would otherwise collide again.
