@@ -106,16 +106,17 @@ func openTable(r io.Reader, file string) (*table, error) {
 // comma-separated; one without, semicolon- or tab-separated by whichever it holds more of.
 func separator(br *bufio.Reader) rune {
 	b, _ := br.Peek(br.Size())
-	if i := bytes.IndexByte(b, '\n'); i >= 0 {
-		b = b[:i]
-	}
 	quoted := false
 	n := map[byte]int{}
+scan:
 	for _, c := range b {
 		switch {
 		case c == '"':
 			quoted = !quoted
-		case !quoted && (c == ',' || c == ';' || c == '\t'):
+		case quoted:
+		case c == '\n': // the header ends at the first newline outside quotes
+			break scan
+		case c == ',' || c == ';' || c == '\t':
 			n[c]++
 		}
 	}

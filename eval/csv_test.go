@@ -15,7 +15,8 @@ func TestTableDetectsTheSeparator(t *testing.T) {
 		"\"a,b\";c;click\nx;y;1\n":   {"x", "y", "1"},
 		"\uFEFFa;b;click\nx;y;1\n":   {"x", "y", "1"},
 		"click\n1\n":                 {"1"},
-		"\"a;b\",c\tclick\nx,y\tz\n": {"x", "y\tz"}, // a comma outside quotes: comma-separated
+		"\"a;b\",c\tclick\nx,y\tz\n": {"x", "y\tz"},   // a comma outside quotes: comma-separated
+		"\"a\nb\";c;click\nx;y;1\n":  {"x", "y", "1"}, // the header's line ends outside quotes
 	} {
 		tb, err := openTable(strings.NewReader(in), "f.csv")
 		if err != nil {
