@@ -17,12 +17,15 @@ const (
 	ShipExpired            = "expired"
 	ShipStalledFulfillment = "stalled_fulfillment"
 	ShipStalledTransit     = "stalled_transit"
+	// ShipCancelled is a label voided before the parcel left: no delivery problem to apologise
+	// for, and nothing more to expect of this shipment.
+	ShipCancelled = "cancelled"
 )
 
 // ShipmentStatuses lists the canonical statuses.
 var ShipmentStatuses = []string{ShipLabelCreated, ShipPickedUp, ShipInTransit, ShipDelayed, ShipOutForDelivery,
 	ShipAttemptFailed, ShipReadyForPickup, ShipDelivered, ShipReturningToSender, ShipException, ShipExpired,
-	ShipStalledFulfillment, ShipStalledTransit}
+	ShipStalledFulfillment, ShipStalledTransit, ShipCancelled} // append only: a status's index is its bit in stored shipments
 
 // statusRank orders statuses along the happy path, so a late scan never moves a shipment back:
 // a shipment's status changes only to one of equal or higher rank. Problems (delayed,
@@ -31,7 +34,7 @@ var ShipmentStatuses = []string{ShipLabelCreated, ShipPickedUp, ShipInTransit, S
 var statusRank = map[string]int{
 	ShipLabelCreated: 1, ShipStalledFulfillment: 1, ShipPickedUp: 2, ShipInTransit: 3, ShipDelayed: 3,
 	ShipStalledTransit: 3, ShipException: 3, ShipOutForDelivery: 4, ShipAttemptFailed: 4, ShipReadyForPickup: 5,
-	ShipReturningToSender: 6, ShipExpired: 6, ShipDelivered: 7,
+	ShipReturningToSender: 6, ShipExpired: 6, ShipCancelled: 6, ShipDelivered: 7,
 }
 
 // StatusRank returns the status's place on the way to delivery (0 for unknown).
@@ -51,7 +54,7 @@ var crosswalk = map[string]map[string]string{
 	"easypost": {
 		"pre_transit": ShipLabelCreated, "in_transit": ShipInTransit, "out_for_delivery": ShipOutForDelivery,
 		"delivered": ShipDelivered, "available_for_pickup": ShipReadyForPickup, "return_to_sender": ShipReturningToSender,
-		"failure": ShipException, "cancelled": ShipException, "error": ShipException, "unknown": ShipException,
+		"failure": ShipException, "cancelled": ShipCancelled, "error": ShipException, "unknown": ShipException,
 	},
 	"aftership": {
 		"inforeceived": ShipLabelCreated, "intransit": ShipInTransit, "outfordelivery": ShipOutForDelivery,

@@ -131,3 +131,17 @@ func TestUnknownScanIsNoException(t *testing.T) {
 		t.Fatalf("scans: %s", got)
 	}
 }
+
+// A voided label is a cancelled shipment, not a delivery problem: the apology journey, which
+// follows exceptions, must not write to the customer about it.
+func TestCancelledTrackerIsNoException(t *testing.T) {
+	body := `{"description":"tracker.updated","result":{"object":"Tracker","tracking_code":"EZ2","carrier":"USPS","status":"cancelled",
+	 "updated_at":"2025-03-14T10:00:00Z","tracking_details":[{"status":"pre_transit","message":"Label created","datetime":"2025-03-13T10:00:00Z"}]}}`
+	u, err := easypost.Parse("shop_a", []byte(body), now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := statuses(u.Shipments[0].Shipment.Events); got != "label_created cancelled" {
+		t.Fatalf("scans: %s", got)
+	}
+}
