@@ -65,3 +65,37 @@ func TestConcurrentUpdatesAllLand(t *testing.T) {
 		}
 	})
 }
+
+// PUTs of one customer at once leave in memory the profile the store kept: decisions target
+// by the stored attributes, not by whichever request happened to finish last. (The window
+// between a PUT's commit and its profile is short: this catches a mix-up now and then, not
+// every time.)
+func TestConcurrentCustomerPutsLeaveTheStoredProfile(t *testing.T) {
+	e := startEnv(t, "")
+	e.call("PATCH", "/v1/settings", e.a.sk, `{"holdout_share":0}`).must(t, 200)
+	e.call("POST", "/v1/placements", e.a.sk, `{"id":"confirmation","surface":"confirmation"}`).must(t, 201)
+	e.call("POST", "/v1/offers", e.a.sk, `{"kind":"loyalty","title":"Gold perks","action":{"type":"link","url":"https://shop.example/gold"},
+		"payout":{"model":"cpa","amount":"1.00","currency":"USD"},"targeting":{"customer_attributes":{"tier":["gold"]}}}`).must(t, 201)
+	for i := range 20 {
+		id := fmt.Sprint("profile-", i)
+		var wg sync.WaitGroup
+		for k := range 8 {
+			tier := []string{"gold", "silver"}[k%2]
+			wg.Go(func() {
+				if r := e.call("PUT", "/v1/customers/"+id, e.a.sk, `{"attributes":{"tier":"`+tier+`"}}`); r.status != 200 {
+					t.Errorf("PUT: %d %s", r.status, r.raw)
+				}
+			})
+		}
+		wg.Wait()
+		stored := e.call("GET", "/v1/customers/"+id, e.a.sk, nil).must(t, 200).str("attributes", "tier")
+		d := e.call("POST", "/v1/decisions", e.a.sk, `{"placement":"confirmation","customer":{"id":"`+id+`"},"explain":true}`).must(t, 200)
+		cands := d.get("candidates").([]any)
+		if len(cands) != 1 {
+			t.Fatalf("round %d: candidates %s", i, d.raw)
+		}
+		if targeted := d.str("candidates", "0", "reason") == "targeting:customer_attributes"; targeted != (stored != "gold") {
+			t.Fatalf("round %d: stored tier %q, but the decision says %s", i, stored, d.raw)
+		}
+	}
+}
