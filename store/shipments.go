@@ -411,11 +411,14 @@ func (db *DB) RecordStalledTransit(ctx context.Context, shopID string, w track.W
 			micros(at), micros(at)); err != nil {
 			return err
 		}
-		customer, err := b.orderCustomer(shopID, st.orderID)
+		customer, known, err := b.orderOf(shopID, st.orderID)
 		if err != nil {
 			return err
 		}
 		won = true
+		if st.orderID != "" && !known {
+			return nil // the stall is the shipment's status now: announceShipments tells it with the order
+		}
 		data := st.data()
 		data["quiet_since"] = w.Since.UTC().Format(time.RFC3339)
 		return b.activity(epilogue.Activity{ShopID: shopID, Kind: epilogue.ActivityShipmentStatus, OrderID: st.orderID,

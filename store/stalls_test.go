@@ -190,3 +190,30 @@ func TestStallsOnceAcrossReplicas(t *testing.T) {
 		})
 	}
 }
+
+// A shipment whose order has not come yet can stall; the stall is its status, told with the
+// order's customer when the order comes, not announced to nobody before.
+func TestStallBeforeTheOrderWaitsForIt(t *testing.T) {
+	each(t, func(t *testing.T, db *store.DB) {
+		newShop(t, db, "a")
+		ingest(t, db, shipment("a", "early", ev(epilogue.ShipInTransit, 0)))
+		clock := epilogue.NewManualClock(t0.Add(30 * 24 * time.Hour))
+		if n := step(t, detector(db, clock)); n != 1 {
+			t.Fatalf("%d stalls, want 1", n)
+		}
+		equal(t, "activities before the order", activities(t, db, "a"), []string{})
+		ingest(t, db, order("a", "1001"))
+		all, _, err := db.ActivitiesAfter(ctx, 0, 0)
+		must(t, err)
+		var got []string
+		for _, a := range all {
+			if a.ShopID == "a" && a.ShipmentID == "early" {
+				if a.CustomerID != "c1" {
+					t.Errorf("%s %s told without the order's customer", a.Kind, a.Status)
+				}
+				got = append(got, a.Kind+":"+a.Status)
+			}
+		}
+		equal(t, "the shipment's activities", got, []string{"shipment_created:", "shipment_status:stalled_transit"})
+	})
+}
