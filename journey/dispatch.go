@@ -1,34 +1,61 @@
 package journey
 
 import (
+	"cmp"
 	"context"
 	"strconv"
 	"sync"
 	"time"
 
 	"github.com/epiloguehq/epilogue"
+	"github.com/epiloguehq/epilogue/internal/groupcommit"
 	"github.com/epiloguehq/epilogue/notify"
 )
 
-// sendTimeout bounds one send; a relay that hangs longer is treated as down.
+// sendTimeout bounds one send; a relay that hangs longer is treated as down. A shorter lease
+// shortens it (see dispatch).
 const sendTimeout = time.Minute
+
+// finishDelay is how long a send's outcome waits for others to be recorded with it.
+const finishDelay = 20 * time.Millisecond
 
 // dispatch sends the messages that are due. It claims a batch, decides for each whether it
 // may go now (suppressions, consent, quiet hours, the attention budget, expiry), sends those
-// concurrently and commits every outcome. A message sent but not yet committed when the
-// process dies is sent again once its lease runs out: the same message, with the same
-// Message-ID, which receivers recognise.
+// concurrently and records each outcome as it comes (a few at a time, in one transaction). A
+// message sent but not yet recorded when the process dies is sent again once its lease runs
+// out: the same message, with the same Message-ID, which receivers recognise.
+//
+// The lease is what keeps two replicas from sending one message, so a send starts only while
+// enough of it is left for the send to finish and be recorded; the messages whose turn comes
+// later are handed back, due at once, for the next claim. A slow relay once made a batch
+// outlast its lease: another replica took over the whole batch, sent and unrecorded messages
+// alike, and the two sent every message again and again.
 func (s *Scheduler) dispatch(ctx context.Context) (int, error) {
 	now := s.c.Clock.Now().UTC()
 	msgs, err := s.c.Store.ClaimMessages(ctx, now, s.owner, s.c.Lease, s.c.Batch)
 	if err != nil || len(msgs) == 0 {
 		return 0, err
 	}
+	timeout := min(sendTimeout, s.c.Lease/2)
+	lastStart := now.Add(s.c.Lease - timeout - s.c.Lease/6)
+	var failed error
+	var mu sync.Mutex
+	finish := groupcommit.New(func(ctx context.Context, outcomes []Outcome) ([]struct{}, error) {
+		ctx, cancel := context.WithTimeout(ctx, 30*time.Second)
+		defer cancel()
+		return nil, s.c.Store.FinishMessages(ctx, s.owner, s.c.Clock.Now().UTC(), outcomes)
+	}, groupcommit.Options{MaxBatch: s.c.Batch, MaxDelay: finishDelay, OnError: func(err error, _ int) {
+		mu.Lock()
+		failed = cmp.Or(failed, err)
+		mu.Unlock()
+	}})
 	outcomes := make([]Outcome, len(msgs))
 	var send []int
 	for i, m := range msgs {
 		outcomes[i].Message = m
-		if !s.hold(ctx, &outcomes[i], now) {
+		if s.hold(ctx, &outcomes[i], now) {
+			finish.Enqueue(outcomes[i])
+		} else {
 			send = append(send, i)
 		}
 	}
@@ -39,21 +66,28 @@ func (s *Scheduler) dispatch(ctx context.Context) (int, error) {
 	var wg sync.WaitGroup
 	for _, i := range send {
 		sem <- struct{}{}
+		if s.c.Clock.Now().After(lastStart) {
+			<-sem
+			finish.Enqueue(outcomes[i]) // handed back as it was claimed (with its budget taken, if it was)
+			continue
+		}
 		wg.Go(func() {
 			defer func() { <-sem }()
-			s.send(keep, &outcomes[i])
+			s.send(keep, &outcomes[i], timeout)
+			finish.Enqueue(outcomes[i])
 		})
 	}
 	wg.Wait()
-	finish, cancel := context.WithTimeout(keep, 30*time.Second)
-	defer cancel()
-	if err := s.c.Store.FinishMessages(finish, s.owner, s.c.Clock.Now().UTC(), outcomes); err != nil {
-		return 0, err
+	finish.Close()
+	if failed != nil {
+		return 0, failed
 	}
 	if s.c.Impressions != nil {
+		shown, cancel := context.WithTimeout(keep, 30*time.Second)
+		defer cancel()
 		for _, o := range outcomes {
 			if m := o.Message; m.Status == MsgSent && len(m.OfferTokens) > 0 {
-				if err := s.c.Impressions.Shown(finish, m.ShopID, m.ID, m.OfferTokens); err != nil {
+				if err := s.c.Impressions.Shown(shown, m.ShopID, m.ID, m.OfferTokens); err != nil {
 					s.c.Log.Warn("journeys: recording the offers a message showed", "message", m.ID, "err", err)
 				}
 			}
@@ -156,9 +190,9 @@ func customerKeys(c *epilogue.Customer, id string) []string {
 
 // send sends one message and records the outcome: sent; tried again later with backoff
 // (a temporary failure); or failed, with the address suppressed when it bounced hard.
-func (s *Scheduler) send(ctx context.Context, o *Outcome) {
+func (s *Scheduler) send(ctx context.Context, o *Outcome, timeout time.Duration) {
 	m := o.Message
-	ctx, cancel := context.WithTimeout(ctx, sendTimeout)
+	ctx, cancel := context.WithTimeout(ctx, timeout)
 	err := s.c.Sender.Send(ctx, &m.Message)
 	cancel()
 	now := s.c.Clock.Now().UTC()

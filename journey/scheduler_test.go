@@ -140,6 +140,64 @@ func TestReplicasShareTheWork(t *testing.T) {
 	}
 }
 
+// slowSink is a relay that takes its time with every message.
+type slowSink struct {
+	*sink
+	delay time.Duration
+}
+
+func (s slowSink) Send(ctx context.Context, m *epilogue.Message) error {
+	time.Sleep(s.delay)
+	return s.sink.Send(ctx, m)
+}
+
+func (s *sink) unique() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.sent)
+}
+
+// TestSlowRelayDoesNotOutlastTheLease: with a relay too slow to take a whole batch within the
+// lease, a replica sends only what fits and hands the rest back, and no message is sent twice
+// by replicas taking each other's batches over.
+func TestSlowRelayDoesNotOutlastTheLease(t *testing.T) {
+	t.Parallel()
+	for _, dialect := range []string{"sqlite", "postgres"} {
+		t.Run(dialect, func(t *testing.T) {
+			t.Parallel()
+			u := openDB(t, dialect)
+			const orders = 40
+			seedOrders(t, open(t, u), orders, time.Now().UTC())
+			out := newSink()
+			// A batch of 64 at two sends of 100 ms at a time takes 2 s; the lease is 1 s.
+			relay := slowSink{out, 100 * time.Millisecond}
+			var wg sync.WaitGroup
+			for r := range 2 {
+				s := journey.NewScheduler(journey.Config{Store: open(t, u), Sender: relay, Batch: 64, Workers: 2, Lease: time.Second,
+					BaseURL: "https://epilogue.example", From: "shop@example.com"})
+				wg.Go(func() {
+					for deadline := time.Now().Add(30 * time.Second); out.unique() < orders && time.Now().Before(deadline); {
+						if _, err := s.Step(ctx); err != nil {
+							t.Errorf("replica %d: %v", r, err)
+							return
+						}
+						time.Sleep(10 * time.Millisecond)
+					}
+				})
+			}
+			wg.Wait()
+			if out.unique() != orders {
+				t.Fatalf("%d orders got a message, want %d", out.unique(), orders)
+			}
+			for key, n := range out.sent {
+				if n != 1 {
+					t.Fatalf("%s sent %d times", key, n)
+				}
+			}
+		})
+	}
+}
+
 // TestWaitForAnEvent: a wait for an event ends when the event comes, or at its timeout, and the
 // journey goes on either way.
 func TestWaitForAnEvent(t *testing.T) {
