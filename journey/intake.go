@@ -83,7 +83,9 @@ func (s *Scheduler) react(ctx context.Context, cfg *shopConfig, a *epilogue.Acti
 	if a.OrderID == "" || a.Kind == epilogue.ActivityOrderPlaced {
 		return nil // nothing can wait on an order before it is placed
 	}
-	stored, err := s.c.Store.ActiveEnrollments(ctx, a.ShopID, a.OrderID)
+	// Completed enrollments are read too: an exit event must also stop the message a finished
+	// journey left waiting (a review request deferred by quiet hours, then a refund).
+	stored, err := s.c.Store.OpenEnrollments(ctx, a.ShopID, a.OrderID)
 	if err != nil {
 		return err
 	}

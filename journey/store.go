@@ -42,7 +42,8 @@ type Store interface {
 	// The scheduler.
 	Cursor(ctx context.Context, name string) (int64, error)
 	CommitBatch(ctx context.Context, b *Batch) error
-	ActiveEnrollments(ctx context.Context, shopID, orderID string) ([]*Enrollment, error)
+	// OpenEnrollments are an order's active and completed enrollments (see react).
+	OpenEnrollments(ctx context.Context, shopID, orderID string) ([]*Enrollment, error)
 	ClaimEnrollments(ctx context.Context, now time.Time, owner string, lease time.Duration, limit int) ([]*Enrollment, error)
 	ClaimMessages(ctx context.Context, now time.Time, owner string, lease time.Duration, limit int) ([]*Message, error)
 	FinishMessages(ctx context.Context, owner string, now time.Time, outcomes []Outcome) error

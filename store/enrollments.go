@@ -105,13 +105,21 @@ func (db *DB) exitEnrollment(ctx context.Context, tx *sql.Tx, x journey.Exit, no
 	if err := unmarshal("enrollment", data, &en); err != nil {
 		return nil, err
 	}
-	en.Status, en.Reason, en.Step, en.Waiting, en.WaitEvent, en.UpdatedAt = journey.EnrollExited, x.Reason, "", false, "", now
-	if data, err = marshal("enrollment", &en); err != nil {
-		return nil, err
-	}
-	n, err := db.exec(ctx, tx, "ExitEnrollment", data, micros(now), x.ShopID, x.EnrollmentID)
-	if err != nil || n == 0 {
-		return nil, err
+	switch en.Status {
+	case journey.EnrollActive:
+		en.Status, en.Reason, en.Step, en.Waiting, en.WaitEvent, en.UpdatedAt = journey.EnrollExited, x.Reason, "", false, "", now
+		if data, err = marshal("enrollment", &en); err != nil {
+			return nil, err
+		}
+		n, err := db.exec(ctx, tx, "ExitEnrollment", data, micros(now), x.ShopID, x.EnrollmentID)
+		if err != nil || n == 0 {
+			return nil, err
+		}
+	case journey.EnrollCompleted:
+		// It has run its course, but a message it wrote may still wait (quiet hours, the
+		// budget): the exit stops that message and leaves the enrollment completed.
+	default:
+		return nil, nil
 	}
 	// An enrollment's messages have idempotency keys "<enrollment id>/<step id>"; '0' is the
 	// character after '/'.
@@ -195,9 +203,10 @@ func (db *DB) insertEffects(ctx context.Context, tx *sql.Tx, runs []*journey.Run
 	return db.insertRows(ctx, tx, "InsertLoyalty", 7, points)
 }
 
-// ActiveEnrollments returns the active enrollments of an order.
-func (db *DB) ActiveEnrollments(ctx context.Context, shopID, orderID string) ([]*journey.Enrollment, error) {
-	return db.queryEnrollments(ctx, db.read, "ActiveEnrollments", shopID, orderID)
+// OpenEnrollments returns the enrollments of an order that are active or completed: a completed
+// one's last messages may still wait to go (quiet hours, the attention budget).
+func (db *DB) OpenEnrollments(ctx context.Context, shopID, orderID string) ([]*journey.Enrollment, error) {
+	return db.queryEnrollments(ctx, db.read, "OpenEnrollments", shopID, orderID)
 }
 
 // OrderEnrollments returns every enrollment of an order, oldest first.

@@ -281,7 +281,7 @@ func TestCommitBatch(t *testing.T) {
 		fresh.Enrollment.Waiting, fresh.Enrollment.WaitEvent, fresh.Enrollment.Step = true, "shipment_status:delivered", "wait"
 		fresh.Enrollment.WakeAt = t0.Add(24 * time.Hour)
 		must(t, db.CommitBatch(ctx, &journey.Batch{Now: t0, Owner: "r2", Advance: []*journey.Run{fresh}}))
-		active, err := db.ActiveEnrollments(ctx, "a", "1001")
+		active, err := db.OpenEnrollments(ctx, "a", "1001")
 		must(t, err)
 		if len(active) != 1 || !active[0].Waiting || active[0].WaitEvent != "shipment_status:delivered" || active[0].Step != "wait" {
 			t.Fatalf("after the takeover: %+v", active)

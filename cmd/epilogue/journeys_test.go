@@ -212,6 +212,42 @@ func TestJourneyAttentionQuietHoursAndExpiry(t *testing.T) {
 	}
 }
 
+// A journey that has run its course but left its message waiting (a review request held by
+// quiet hours) is still ended by its exit event: a refund before morning stops the message.
+func TestJourneyExitStopsAWaitingMessage(t *testing.T) {
+	e := startJourneys(t, smtptest.Options{})
+	e.call("POST", "/v1/journeys", e.a.sk, `{"name":"Review at once","trigger":{"event":"order_placed"},
+		"steps":[{"id":"rv","type":"review_request"}],"exit":["order_refunded"]}`).must(t, 201)
+	e.clock.Set(time.Date(2026, 3, 17, 23, 0, 0, 0, time.UTC))
+	e.call("PUT", "/v1/customers/c4", e.a.sk, `{"timezone":"Europe/Paris"}`).must(t, 200) // midnight in Paris: quiet
+	e.order("3101", "c4", "di@example.com", "en")
+	e.run()
+	before := len(e.mails()) // the confirmation
+	kinds, _ := e.timeline("3101")
+	if !slices.Contains(kinds, "message:deferred") {
+		t.Fatalf("the review request is not waiting: %v", kinds)
+	}
+	e.call("POST", "/v1/orders/3101/refunds", e.a.sk, `{"id":"rf1","amount":"34.00","currency":"USD"}`).must(t, 201)
+	e.run()
+	e.later(12 * time.Hour)
+	if got := len(e.mails()); got != before {
+		t.Fatalf("%d messages after the refund, want none", got-before)
+	}
+	_, entries := e.timeline("3101")
+	var last string
+	for _, x := range entries {
+		if x["template"] == "review_request" {
+			last, _ = x["kind"].(string)
+			if r, ok := x["reason"].(string); ok {
+				last += ": " + r
+			}
+		}
+	}
+	if last != "skipped: journey ended: exit: order_refunded" {
+		t.Fatalf("the review request ended as %q", last)
+	}
+}
+
 // TestJourneyExitsAndUnsubscribe: a refund ends the review request and the survey; the
 // one-click unsubscribe of an order update stops marketing (and offers) but never order
 // updates.

@@ -39,9 +39,9 @@ UPDATE messages SET status = 'skipped', reason = ?, updated_at = ?
 WHERE shop_id = ? AND idempotency_key >= ? AND idempotency_key < ? AND status IN ('queued', 'deferred')
 RETURNING id, order_id;
 
--- name: ActiveEnrollments
+-- name: OpenEnrollments
 SELECT shop_id, id, status, waiting, wait_event, wake_at, data, created_at, updated_at FROM enrollments
-WHERE shop_id = ? AND order_id = ? AND order_id <> '' AND status = 'active'
+WHERE shop_id = ? AND order_id = ? AND order_id <> '' AND status IN ('active', 'completed')
 ORDER BY seq;
 
 -- name: OrderEnrollments
