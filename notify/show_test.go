@@ -27,7 +27,7 @@ func TestPrintingAWholeObjectIsRefused(t *testing.T) {
 	// What prints itself is fine: amounts, times, words, lists of numbers, and what a
 	// function made of an object.
 	tmpl := base
-	tmpl.Text = `{{.Order.Total}}|{{.Order.PlacedAt.Year}}|{{.Customer.FirstName | html}}|{{len .Offers}}|{{printf "%d" .Loyalty.Points}}|{{range .Order.Items}}{{.Title}};{{end}}`
+	tmpl.Text = `{{.Order.Total}}|{{.Order.PlacedAt.Year}}|{{.Customer.FirstName | html}}|{{len .Offers}}|{{with .Loyalty}}{{printf "%d" .Points}}{{end}}|{{range .Order.Items}}{{.Title}};{{end}}`
 	if err := notify.Validate(tmpl); err != nil {
 		t.Fatal(err)
 	}

@@ -199,6 +199,11 @@ func TestValidateNamesPartAndLine(t *testing.T) {
 		{"error in a branch", func(t *notify.Template) {
 			t.HTML = "{{if eq .Shipment.Status \"exception\"}}\n{{.Shipment.Reason}}{{end}}"
 		}, "html", "line 2"},
+		// Data a message may lack: an order confirmation has no shipment, most messages no
+		// points, many orders one item.
+		{"unguarded shipment", func(t *notify.Template) { t.Subject = "Order {{.Order.ID}} via {{.Shipment.Carrier}}" }, "subject", "guard it"},
+		{"unguarded points", func(t *notify.Template) { t.HTML = "<p>\n{{.Loyalty.Points}} points</p>" }, "html", "line 2"},
+		{"second item", func(t *notify.Template) { t.Text = "{{(index .Order.Items 1).Title}}" }, "text", "line 1"},
 		{"unclosed attribute", func(t *notify.Template) { t.HTML = "<p>\n<a href=\"{{.Links.Shop}}" }, "html", "left open"},
 		{"empty subject", func(t *notify.Template) { t.Subject = "  " }, "subject", "required"},
 		{"bad locale", func(t *notify.Template) { t.Locale = "french" }, "locale", ""},
