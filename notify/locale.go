@@ -70,6 +70,7 @@ var phrases = map[string]map[string]string{
 		"track": "Track your parcel", "offers": "Picked for you", "unsubscribe": "Unsubscribe",
 		"footer_note": "You are receiving this email because you placed an order with us.",
 		"nps_low":     "Not likely", "nps_high": "Very likely", "view_online": "Visit the shop", "offer_cta": "Shop now", "colon": ":",
+		"more_items": "more items",
 	},
 	"fr": {
 		"order": "Commande", "qty": "Qté", "total": "Total", "carrier": "Transporteur",
@@ -77,6 +78,7 @@ var phrases = map[string]map[string]string{
 		"track": "Suivre mon colis", "offers": "Sélectionné pour vous", "unsubscribe": "Se désabonner",
 		"footer_note": "Vous recevez cet e-mail parce que vous avez passé commande chez nous.",
 		"nps_low":     "Peu probable", "nps_high": "Très probable", "view_online": "Visiter la boutique", "offer_cta": "Découvrir", "colon": "\u00a0:",
+		"more_items": "autres articles",
 	},
 	"de": {
 		"order": "Bestellung", "qty": "Menge", "total": "Gesamt", "carrier": "Versanddienstleister",
@@ -84,6 +86,7 @@ var phrases = map[string]map[string]string{
 		"track": "Sendung verfolgen", "offers": "Für Sie ausgewählt", "unsubscribe": "Abmelden",
 		"footer_note": "Sie erhalten diese E-Mail, weil Sie bei uns bestellt haben.",
 		"nps_low":     "Unwahrscheinlich", "nps_high": "Sehr wahrscheinlich", "view_online": "Zum Shop", "offer_cta": "Entdecken", "colon": ":",
+		"more_items": "weitere Artikel",
 	},
 	"es": {
 		"order": "Pedido", "qty": "Cant.", "total": "Total", "carrier": "Transportista",
@@ -91,6 +94,7 @@ var phrases = map[string]map[string]string{
 		"track": "Seguir mi paquete", "offers": "Seleccionado para ti", "unsubscribe": "Darse de baja",
 		"footer_note": "Recibes este correo porque hiciste un pedido con nosotros.",
 		"nps_low":     "Poco probable", "nps_high": "Muy probable", "view_online": "Visitar la tienda", "offer_cta": "Descubrir", "colon": ":",
+		"more_items": "artículos más",
 	},
 }
 

@@ -335,6 +335,10 @@ func funcs(locale string, b *budget) map[string]any {
 			return out, nil
 		},
 		"mul": func(a epilogue.Amount, n int) epilogue.Amount { return a * epilogue.Amount(n) },
+		// head and more split a long order's items into those listed and how many are not:
+		// an email listing a thousand items would pass the output limit and never go.
+		"head": func(n int, items []Item) []Item { return items[:min(max(n, 0), len(items))] },
+		"more": func(n int, items []Item) int { return max(len(items)-max(n, 0), 0) },
 	}
 	for name, f := range printFuncs(b) {
 		fm[name] = f

@@ -2,6 +2,7 @@ package notify_test
 
 import (
 	"flag"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -69,6 +70,28 @@ func TestBuiltinsRenderWithLittleData(t *testing.T) {
 		}
 		if !strings.Contains(html, "Corner Shop") || !strings.Contains(html, notify.DefaultPrimaryColor) {
 			t.Errorf("%s/%s: default brand missing", tmpl.ID, tmpl.Locale)
+		}
+	}
+}
+
+// The largest order the API takes (1,000 items with long titles) still renders in every built-in
+// that lists items: the first fifty, then how many more.
+func TestBuiltinsRenderTheLargestOrder(t *testing.T) {
+	d := notify.SampleData()
+	d.Order.Items = nil
+	for i := range 1000 {
+		d.Order.Items = append(d.Order.Items, notify.Item{Title: fmt.Sprintf("Replacement part %04d ", i) + strings.Repeat("x", 180),
+			Quantity: 1, Price: epilogue.Micro, ImageURL: "https://cdn.shop.example/img/part.jpg"})
+	}
+	for _, tmpl := range notify.Builtins() {
+		_, html, text, err := notify.Render(tmpl, notify.SampleBrand(), d)
+		if err != nil {
+			t.Errorf("%s/%s: %v", tmpl.ID, tmpl.Locale, err)
+			continue
+		}
+		if tmpl.ID == notify.TemplateOrderConfirmation && (!strings.Contains(html, "+950 ") || !strings.Contains(text, "+950 ") ||
+			!strings.Contains(text, "part 0049") || strings.Contains(text, "part 0050")) {
+			t.Errorf("%s/%s: the items are not cut at fifty: %s", tmpl.ID, tmpl.Locale, text)
 		}
 	}
 }
