@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -199,27 +200,63 @@ func (s *Scheduler) send(ctx context.Context, o *Outcome, timeout time.Duration)
 	m.Attempts++
 	ev := &MessageEvent{ShopID: m.ShopID, MessageID: m.ID, OrderID: m.OrderID, Attempt: m.Attempts, Time: now}
 	o.Event = ev
+	var why string
+	if err != nil {
+		why = withoutAddress(err.Error(), m.To)
+	}
 	switch {
 	case err == nil:
 		m.Status, m.Reason, m.SentAt = MsgSent, "", &now
 		ev.Status = MsgSent
 	case notify.HardBounce(err):
-		m.Status, m.Reason = MsgFailed, "bounced: "+err.Error()
+		m.Status, m.Reason = MsgFailed, "bounced: "+why
 		ev.Status, ev.Reason = MsgFailed, m.Reason
 		o.Suppress = &Suppression{ShopID: m.ShopID, Channel: m.Channel, AddressHash: AddressHash(m.To), Scope: ScopeAll,
-			Reason: "hard bounce: " + err.Error(), CreatedAt: now}
+			Reason: "hard bounce: " + why, CreatedAt: now}
 	case notify.Temporary(err) && m.Attempts < s.c.MaxAttempts:
-		m.Status, m.Reason = MsgQueued, err.Error()
+		m.Status, m.Reason = MsgQueued, why
 		m.NextAttemptAt = now.Add(notify.RetryDelay(err, m.Attempts))
-		ev.Status, ev.Reason = MsgRetry, err.Error()
+		ev.Status, ev.Reason = MsgRetry, why
 	default:
-		m.Status, m.Reason = MsgFailed, err.Error()
+		m.Status, m.Reason = MsgFailed, why
 		if notify.Temporary(err) {
 			m.Reason = "gave up after " + strconv.Itoa(m.Attempts) + " attempts: " + m.Reason
 		}
 		ev.Status, ev.Reason = MsgFailed, m.Reason
 	}
 	if err != nil {
-		s.c.Log.Warn("journeys: send failed", "message", m.ID, "channel", m.Channel, "attempt", m.Attempts, "status", m.Status, "err", err)
+		s.c.Log.Warn("journeys: send failed", "message", m.ID, "channel", m.Channel, "attempt", m.Attempts, "status", m.Status, "err", why)
 	}
+}
+
+// withoutAddress takes the recipient's address out of a relay's error ("550 5.1.1
+// <ana@example.com>: no such user"): the reason is kept in the message's history, the
+// timeline and a bounce's suppression, all of which outlive an erasure of the customer.
+func withoutAddress(reason, to string) string {
+	if to == "" {
+		return reason
+	}
+	// ASCII case only, so that offsets in the lowered text are offsets in the reason.
+	lower, addr := asciiLower(reason), asciiLower(to)
+	var b strings.Builder
+	for {
+		i := strings.Index(lower, addr)
+		if i < 0 {
+			b.WriteString(reason)
+			return b.String()
+		}
+		b.WriteString(reason[:i])
+		b.WriteString("the recipient")
+		reason, lower = reason[i+len(addr):], lower[i+len(addr):]
+	}
+}
+
+func asciiLower(s string) string {
+	b := []byte(s) // bytes, not runes: invalid UTF-8 keeps its length
+	for i, c := range b {
+		if 'A' <= c && c <= 'Z' {
+			b[i] = c + 'a' - 'A'
+		}
+	}
+	return string(b)
 }

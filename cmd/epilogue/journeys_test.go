@@ -443,6 +443,16 @@ func TestJourneyRelayFailures(t *testing.T) {
 	if n := len(sup.get("data").([]any)); n != 1 || sup.str("data", "0", "scope") != "all" {
 		t.Fatalf("suppressions: %s", sup.raw)
 	}
+	// The relay's error named the address; what is kept (and outlives an erasure) does not.
+	reasons := sup.str("data", "0", "reason")
+	for _, x := range entries {
+		if r, ok := x["reason"].(string); ok {
+			reasons += "\n" + r
+		}
+	}
+	if !strings.Contains(reasons, "550") || strings.Contains(strings.ToLower(reasons), "gone@example.com") {
+		t.Fatalf("the reasons kept: %s", reasons)
+	}
 	e.order("4003", "c42", "gone@example.com", "en")
 	e.run()
 	kinds, _ := e.timeline("4003")
