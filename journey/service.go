@@ -372,9 +372,11 @@ func (s *Service) Suppress(ctx context.Context, shopID, channel, address, reason
 		return nil, epilogue.Invalid("channel", "must be email or sms, not %q", channel)
 	}
 	address = strings.TrimSpace(address)
-	if address == "" || len(address) > 320 || (channel == epilogue.ChannelEmail && !strings.Contains(address, "@")) ||
+	// One bare address, as orders and customers take: "Bob <bob@example.com>" or a mailto: URL
+	// would be hashed whole and never match the address messages go to.
+	if address == "" || len(address) > 320 || (channel == epilogue.ChannelEmail && !epilogue.ValidEmail(address, true)) ||
 		(channel == epilogue.ChannelSMS && !notify.ValidPhone(address)) {
-		return nil, epilogue.Invalid("address", "must be an email address or an E.164 phone number for the channel")
+		return nil, epilogue.Invalid("address", "must be one bare email address (such as \"ana@example.com\") or an E.164 phone number for the channel")
 	}
 	scope := ScopeAll
 	switch reason {

@@ -485,6 +485,10 @@ func TestJourneyRelayFailures(t *testing.T) {
 	}
 	e.call("POST", "/v1/suppressions", e.a.sk, `{"channel":"email","address":"spam-trap@example.com","reason":"complaint"}`).must(t, 201)
 	e.call("POST", "/v1/suppressions", e.a.sk, `{"channel":"email","address":"x","reason":"complaint"}`).mustError(t, 400, "invalid_request", "address")
+	for _, a := range []string{"Bob <bob@example.com>", "mailto:dave@example.com", "a@example.com, b@example.com"} { // would never match
+		e.call("POST", "/v1/suppressions", e.a.sk, `{"channel":"email","address":"`+a+`","reason":"complaint"}`).mustError(t, 400, "invalid_request", "address")
+	}
+	e.call("POST", "/v1/suppressions", e.a.sk, `{"channel":"email","address":"  CAROL@Example.COM ","reason":"complaint"}`).must(t, 201)
 	e.call("POST", "/v1/suppressions", e.a.sk, `{"channel":"email","address":"a@b.c","reason":"dislike"}`).mustError(t, 400, "invalid_request", "reason")
 }
 
