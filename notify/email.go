@@ -147,7 +147,7 @@ func (e *emailer) unsubscribe(m *epilogue.Message) ([]string, error) {
 		return nil, invalidEmail("unsubscribe_url", "every email needs a one-click unsubscribe URL")
 	}
 	u, err := url.Parse(m.UnsubscribeURL)
-	if err != nil || u.Host == "" || !(u.Scheme == "https" || u.Scheme == "http" && loopback(u.Hostname())) {
+	if err != nil || u.Host == "" || !(u.Scheme == "https" || u.Scheme == "http" && Loopback(u.Hostname())) {
 		return nil, invalidEmail("unsubscribe_url", "must be an https URL, not %q", m.UnsubscribeURL)
 	}
 	uris := []string{u.String()}
@@ -158,7 +158,8 @@ func (e *emailer) unsubscribe(m *epilogue.Message) ([]string, error) {
 	return uris, nil
 }
 
-func loopback(host string) bool {
+// Loopback reports whether a URL's host is this machine, where plain http links may do.
+func Loopback(host string) bool {
 	if host == "localhost" {
 		return true
 	}

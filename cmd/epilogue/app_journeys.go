@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/http"
 	"net/mail"
+	"net/url"
 	"path/filepath"
 	"strconv"
 	"strings"
@@ -72,6 +73,14 @@ func (f *flags) journeyFlags() func(addr string) (journeyConfig, error) {
 		}
 		if c.publicURL == "" {
 			c.publicURL = "http://" + publicHost(addr)
+		}
+		// Every email carries a one-click unsubscribe link, which must be https (RFC 8058) off
+		// this machine: with a plain http base every email would fail when due, for good.
+		if u, _ := url.Parse(c.publicURL); u.Scheme == "http" && !notify.Loopback(u.Hostname()) {
+			if *public == "" {
+				return c, fmt.Errorf("the links in messages would be %s, plain http off this machine, which email unsubscribe links may not be: set --public-url to the https address customers reach this server at", c.publicURL)
+			}
+			return c, fmt.Errorf("--public-url must be https (email unsubscribe links must be), or plain http only on this machine (localhost, 127.0.0.1), not %q", c.publicURL)
 		}
 		return c, nil
 	}

@@ -78,6 +78,9 @@ func TestOfflineCommandsReadEnvironment(t *testing.T) {
 		{[]string{"serve", "--journey-lease", "-5s"}, nil, "--journey-lease must be positive"},
 		{[]string{"serve", "--from-address", "not an address"}, nil, "--from-address must be a bare email address"},
 		{[]string{"serve", "--public-url", "ftp://x"}, nil, "--public-url must be an http or https URL"},
+		// Plain http links off this machine would fail every email when due (unsubscribe links).
+		{[]string{"serve", "--public-url", "http://epilogue.shop.example"}, nil, "--public-url must be https"},
+		{[]string{"serve", "--addr", "10.1.2.3:8080"}, nil, "set --public-url"},
 		{[]string{"serve", "--addr", ""}, nil, "--addr must be HOST:PORT"},
 	} {
 		err := run(ctx, c.args, envOf(c.env...), io.Discard, io.Discard)
