@@ -324,6 +324,10 @@ func classifySMTP(err error) *Error {
 	switch {
 	case se.Reason == gomail.ErrGetSender || se.Reason == gomail.ErrGetRcpts || se.Reason == gomail.ErrNoUnencoded:
 		e.Temp = false
+	case e.Code == 530 || e.Code >= 500 && e.Code != 552 && se.Reason == gomail.ErrSMTPMailFrom:
+		// Authentication required, or the sender refused (550 5.1.8 "sender address
+		// rejected"): the relay's setup or the brand's sender is wrong, an outage to fix, not a
+		// verdict on this message (see dialError). 552 there is the message's size.
 	case e.Code >= 500:
 		e.Temp = false
 		// 552 on RCPT is "mailbox full", which RFC 5321 says to treat as temporary.

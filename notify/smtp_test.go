@@ -297,6 +297,16 @@ func TestSMTPRefusals(t *testing.T) {
 	}
 }
 
+// A relay that wants credentials we did not give answers 530 at MAIL FROM: that is its setup,
+// to be fixed, and the message waits for the fix instead of failing for good.
+func TestSMTPAuthenticationRequiredIsTemporary(t *testing.T) {
+	srv := startSink(t, smtptest.Options{Username: "shop", Password: "secret"})
+	err := newSender(t, mustParseURL(t, srv.URL())).Send(context.Background(), testMessage("ada@example.com"))
+	if codeOf(err) != 530 || !notify.Temporary(err) || notify.HardBounce(err) {
+		t.Fatalf("err = %v (code %d), want a temporary 530", err, codeOf(err))
+	}
+}
+
 func codeOf(err error) int {
 	var e *notify.Error
 	if errors.As(err, &e) {
