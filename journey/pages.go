@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/epiloguehq/epilogue"
@@ -109,7 +110,17 @@ func (s *Service) SubmitFeedback(ctx context.Context, token, kind string, score 
 	}
 	// Browsers send a textarea's line breaks as CRLF, and its maxlength counts them as one.
 	comment = strings.TrimSpace(strings.ReplaceAll(comment, "\r\n", "\n"))
-	if utf8.RuneCountInString(comment) > maxComment || !utf8.ValidString(comment) {
+	if !utf8.ValidString(comment) {
+		return p, false, epilogue.Invalid("comment", "holds characters that are not text; please type it again")
+	}
+	// Other control characters (a NUL, which PostgreSQL cannot store) are no part of a comment.
+	comment = strings.Map(func(r rune) rune {
+		if r != '\n' && r != '\t' && unicode.IsControl(r) {
+			return -1
+		}
+		return r
+	}, comment)
+	if utf8.RuneCountInString(comment) > maxComment {
 		return p, false, epilogue.Invalid("comment", "must be at most %d characters", maxComment)
 	}
 	l, now := p.Link, s.now()
