@@ -11,23 +11,31 @@ import (
 // Locales returns the locales the built-in templates ship in.
 func Locales() []string { return []string{"en", "fr", "de", "es"} }
 
-// NormalizeLocale returns the canonical form of a locale tag: "fr_ca" and "FR-ca" become
-// "fr-CA". It returns "" for something that is not a language[-region] tag.
+// NormalizeLocale returns the canonical form of a locale tag (BCP 47 case, which tags compare
+// without): "fr_ca" and "FR-ca" become "fr-CA", "zh-hant-tw" becomes "zh-Hant-TW". It returns ""
+// for something that is not a language[-Script][-REGION] tag (REGION two letters or a UN M.49
+// area such as "419").
 func NormalizeLocale(s string) string {
-	lang, region, hasRegion := strings.Cut(strings.ReplaceAll(strings.TrimSpace(s), "_", "-"), "-")
-	if len(lang) < 2 || len(lang) > 3 || !letters(lang) {
+	parts := strings.Split(strings.ReplaceAll(strings.TrimSpace(s), "_", "-"), "-")
+	lang := parts[0]
+	if len(lang) < 2 || len(lang) > 3 || !letters(lang) || len(parts) > 3 {
 		return ""
 	}
-	lang = strings.ToLower(lang)
-	if !hasRegion {
-		return lang
+	out := strings.ToLower(lang)
+	rest := parts[1:]
+	if len(rest) > 0 && len(rest[0]) == 4 && letters(rest[0]) {
+		out += "-" + strings.ToUpper(rest[0][:1]) + strings.ToLower(rest[0][1:])
+		rest = rest[1:]
 	}
 	switch {
-	case len(region) == 2 && letters(region):
-		return lang + "-" + strings.ToUpper(region)
-	case len(region) == 3 && digitsOnly(region), len(region) == 4 && letters(region):
-		// a UN M.49 area ("es-419") or a script ("zh-Hant")
-		return lang + "-" + region
+	case len(rest) == 0:
+		return out
+	case len(rest) > 1:
+		return ""
+	case len(rest[0]) == 2 && letters(rest[0]):
+		return out + "-" + strings.ToUpper(rest[0])
+	case len(rest[0]) == 3 && digitsOnly(rest[0]):
+		return out + "-" + rest[0]
 	}
 	return ""
 }
@@ -37,11 +45,13 @@ func NormalizeLocale(s string) string {
 func fallbacks(locale string) []string {
 	l := NormalizeLocale(locale)
 	var out []string
-	if l != "" {
+	for l != "" { // zh-Hant-TW → zh-Hant → zh
 		out = append(out, l)
-		if lang, _, ok := strings.Cut(l, "-"); ok {
-			out = append(out, lang)
+		i := strings.LastIndexByte(l, '-')
+		if i < 0 {
+			break
 		}
+		l = l[:i]
 	}
 	if len(out) == 0 || out[len(out)-1] != "en" {
 		out = append(out, "en")

@@ -26,3 +26,18 @@ func TestFormatMoneyFollowsMinorUnits(t *testing.T) {
 		}
 	}
 }
+
+// Tags compare without case: a customer's "zh-hant" finds the shop's "zh-Hant" template.
+func TestNormalizeLocale(t *testing.T) {
+	for in, want := range map[string]string{
+		"fr_ca": "fr-CA", "FR-ca": "fr-CA", "en": "en", "zh-hant": "zh-Hant", "ZH-HANT": "zh-Hant", "zh-Hant-tw": "zh-Hant-TW",
+		"es-419": "es-419", "sr-latn-RS": "sr-Latn-RS", "french": "", "en-": "", "en-US-x": "", "../../etc": "", "zh-TW-Hant": "",
+	} {
+		if got := NormalizeLocale(in); got != want {
+			t.Errorf("NormalizeLocale(%q) = %q, want %q", in, got, want)
+		}
+	}
+	if got := fallbacks("zh-hant-tw"); strings.Join(got, " ") != "zh-Hant-TW zh-Hant zh en" {
+		t.Errorf("fallbacks: %v", got)
+	}
+}
