@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"encoding/json"
 	"net/http"
 	"strconv"
 	"strings"
@@ -57,6 +58,10 @@ type customerRef struct {
 	LastName  string `json:"last_name"`
 	Locale    string `json:"locale"`
 	Timezone  string `json:"timezone"`
+	// Consent and Attributes are the customer's own record's (PUT /v1/customers/{id}), which
+	// decisions read at once; an order that carried them would have them dropped unseen.
+	Consent    json.RawMessage `json:"consent"`
+	Attributes json.RawMessage `json:"attributes"`
 }
 
 type lineItemIn struct {
@@ -129,6 +134,14 @@ func (in *orderIn) order(now time.Time) (*epilogue.Order, error) {
 		o.UpdatedAt = now // the latest version is the one sent last
 	}
 	if c := in.Customer; c != nil {
+		for _, f := range []struct {
+			name string
+			v    json.RawMessage
+		}{{"consent", c.Consent}, {"attributes", c.Attributes}} {
+			if len(f.v) > 0 && string(f.v) != "null" {
+				return nil, epilogue.Invalid("customer."+f.name, "is set with PUT /v1/customers/{id}, not with an order")
+			}
+		}
 		if o.CustomerID == "" {
 			o.CustomerID = c.ID
 		}

@@ -65,6 +65,8 @@ func TestOrdersBadInput(t *testing.T) {
 		strings.Replace(issueOrder, `"ana@example.com"`, `"Ana <ana@example.com>"`, 1):                              "customer.email",
 		strings.Replace(issueOrder, `"ana@example.com"`, `"ana@example .com"`, 1):                                   "customer.email",
 		strings.Replace(issueOrder, `"first_name":"Ana"`, `"phone":"+1 555\r\nBcc: v@e.com"`, 1):                    "customer.phone",
+		strings.Replace(issueOrder, `"first_name":"Ana"`, `"consent":{"sms":true}`, 1):                              "customer.consent",
+		strings.Replace(issueOrder, `"first_name":"Ana"`, `"attributes":{"tier":"gold"}`, 1):                        "customer.attributes",
 		strings.Replace(issueOrder, `"total":"499.00"`, `"total":"1.005"`, 1):                                       "total",
 		strings.Replace(issueOrder, `"price":"499.00"`, `"price":"499.001"`, 1):                                     "items[0].price",
 		strings.Replace(strings.Replace(issueOrder, `"USD"`, `"JPY"`, 1), `"total":"499.00"`, `"total":"499.5"`, 1): "total",
