@@ -64,6 +64,10 @@ type Learner struct {
 	trainer  *Trainer // set while leading
 	serving  *Model
 	version  int64 // of serving; 0 for a fresh model
+	// served is the checkpoint serving came from, cursors and all: a replica that takes the
+	// lead over the checkpoint it serves resumes from its cursors, not from the logs' start
+	// (which taught the model the whole history again at every restart).
+	served *Checkpoint
 	bad      map[int64]bool
 	saved    time.Time // last checkpoint (leader) or reload (follower)
 	savedUpd uint64
@@ -98,9 +102,8 @@ func NewLearner(ctx context.Context, cfg LearnerConfig) (*Learner, error) {
 	if cp == nil {
 		cp = &Checkpoint{Model: New(cfg.Model)}
 	}
-	l.serving, l.version = cp.Model, v
+	l.serve(cp, v)
 	l.saved = cfg.Clock.Now()
-	cfg.Publish(cp.Model)
 	return l, nil
 }
 
@@ -215,10 +218,9 @@ func (l *Learner) takeOver(ctx context.Context, now time.Time) error {
 		return err
 	}
 	if cp == nil {
-		cp, v = &Checkpoint{Model: l.serving}, l.version
+		cp, v = l.served, l.version
 	} else {
-		l.serving, l.version = cp.Model, v
-		l.cfg.Publish(cp.Model)
+		l.serve(cp, v)
 	}
 	top, err := l.highest(ctx)
 	if err != nil {
@@ -257,8 +259,7 @@ func (l *Learner) checkpoint(ctx context.Context, now time.Time, force bool) err
 	}
 	// Served once stored, so every version a decision records can be loaded again (for
 	// off-policy evaluation) and every replica serves the same ones.
-	l.serving, l.version = cp.Model, v
-	l.cfg.Publish(cp.Model)
+	l.serve(cp, v)
 	if v > int64(l.cfg.Keep) {
 		if err := l.cfg.Snapshots.Prune(ctx, v-int64(l.cfg.Keep)+1); err != nil {
 			l.log.Warn("learner: pruning old checkpoints", "err", err)
@@ -273,9 +274,14 @@ func (l *Learner) reload(ctx context.Context) error {
 	if err != nil || cp == nil {
 		return err
 	}
-	l.serving, l.version = cp.Model, v
-	l.cfg.Publish(cp.Model)
+	l.serve(cp, v)
 	return nil
+}
+
+// serve makes a checkpoint's model the one decisions score with.
+func (l *Learner) serve(cp *Checkpoint, v int64) {
+	l.served, l.serving, l.version = cp, cp.Model, v
+	l.cfg.Publish(cp.Model)
 }
 
 // Run steps every PollEvery until ctx ends, logging failures.

@@ -206,3 +206,42 @@ func postgresSchema(t *testing.T) string {
 	p.RawQuery = q.Encode()
 	return p.String()
 }
+
+// A restart resumes from the checkpoint it serves and the log after it: the examples the
+// checkpoint holds are not learned again. (A learner that took the lead over the checkpoint
+// it already served read the logs from their start, and each restart added the whole history
+// to the model once more.)
+func TestRestartDoesNotLearnTheLogAgain(t *testing.T) {
+	ctx := context.Background()
+	tr := newTraffic(6, 600)
+	db := openStore(t, "")
+	clock := epilogue.NewManualClock(tStart)
+	cfg := learnerConfig(tr, db, clock)
+	ref := NewTrainer(cfg.Trainer, New(cfg.Model))
+	var nd, ne int
+	for restart := range 3 {
+		l, err := NewLearner(ctx, cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for range 12 {
+			tr.writeThrough(t, db, clock.Now(), &nd, &ne)
+			if err := l.Step(ctx); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := ref.Poll(ctx, db, clock.Now()); err != nil {
+				t.Fatal(err)
+			}
+			clock.Advance(5 * time.Minute)
+		}
+		if err := l.Close(ctx); err != nil { // reads the logs once more, at the clock's time
+			t.Fatal(err)
+		}
+		if _, err := ref.Poll(ctx, db, clock.Now()); err != nil {
+			t.Fatal(err)
+		}
+		if m, _ := l.Serving(); m.Updates() != ref.Model().Updates() || ref.Model().Updates() == 0 {
+			t.Fatalf("after restart %d: %d updates, an uninterrupted trainer %d", restart, m.Updates(), ref.Model().Updates())
+		}
+	}
+}
