@@ -63,6 +63,7 @@ var reasonText = [nReasons]string{
 	rPurchased:       epilogue.ReasonPurchased,
 	rExclusionGroup:  epilogue.ReasonExclusionGroup,
 	rBelowReserve:    epilogue.ReasonBelowReserve,
+	rAttention:       epilogue.ReasonAttentionBudget,
 }
 
 func (r reason) String() string { return reasonText[r] }
