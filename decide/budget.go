@@ -1,6 +1,7 @@
 package decide
 
 import (
+	"math"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -55,6 +56,26 @@ func (b *Budgets) Spend(offerID string, amount epilogue.Amount, day int64) {
 	if x.day.Load() == day {
 		x.today.Add(int64(amount))
 	}
+}
+
+// room returns what an offer's budget has left to spend on day: the least of its total and
+// daily budgets' remainders, or the largest amount when it has neither.
+func (b *Budgets) room(offerID string, l epilogue.Budget, day int64) epilogue.Amount {
+	left := epilogue.Amount(math.MaxInt64)
+	if l.Total <= 0 && l.Daily <= 0 {
+		return left
+	}
+	x := b.get(offerID)
+	if l.Total > 0 {
+		left = l.Total - epilogue.Amount(x.total.Load())
+	}
+	if l.Daily > 0 {
+		x.rollTo(day)
+		if x.day.Load() == day {
+			left = min(left, l.Daily-epilogue.Amount(x.today.Load()))
+		} // an event of an earlier day: that day's count is gone, and the total decides
+	}
+	return left
 }
 
 // rollTo starts a new day's count when the day has changed.

@@ -19,9 +19,22 @@ import (
 // If the claiming event then fails to store while another event of the token was stored
 // without a charge, the charge is lost rather than doubled: a retry of the first finds the
 // customer's state already holding the token's engagement.
+//
+// A claim also holds the amount it will charge, counted against the offer's budget until the
+// event is applied: a charge is at most what the budget has left after what is spent and what
+// other claims hold, so a budget is a ceiling, not a threshold past which every token handed
+// out while money was left still charged in full (eight clicks of 4.00 charged 32.00 against a
+// budget of 10.00). Across replicas a budget can still be exceeded by the charges being made
+// at the same moment on other nodes.
 type chargeClaims struct {
-	mu sync.Mutex
-	m  map[chargeKey]time.Time // when claimed
+	mu      sync.Mutex
+	m       map[chargeKey]claim
+	pending map[string]epilogue.Amount // by offer id: the amounts of the claims held
+}
+
+type claim struct {
+	at     time.Time
+	amount epilogue.Amount
 }
 
 type chargeKey struct{ shop, decision, offer, typ string }
@@ -33,30 +46,50 @@ func keyOf(ev *epilogue.Event) chargeKey {
 	return chargeKey{ev.ShopID, ev.DecisionID, ev.OfferID, ev.Type}
 }
 
-// claim reports whether k was free (or its claim had lapsed) and takes it.
-func (c *chargeClaims) claim(k chargeKey, now time.Time) bool {
+// claim takes k, if it is free (or its claim has lapsed), for the payout or what room leaves of
+// it (room gets the amount other claims of the offer hold); it returns the amount to charge, 0
+// when k is taken or nothing is left.
+func (c *chargeClaims) claim(k chargeKey, now time.Time, payout epilogue.Amount, room func(pending epilogue.Amount) epilogue.Amount) epilogue.Amount {
 	c.mu.Lock()
 	defer c.mu.Unlock()
-	if at, ok := c.m[k]; ok && now.Sub(at) < chargeClaimTTL {
-		return false
+	if cl, ok := c.m[k]; ok && now.Sub(cl.at) < chargeClaimTTL {
+		return 0
 	}
 	if c.m == nil {
-		c.m = map[chargeKey]time.Time{}
+		c.m, c.pending = map[chargeKey]claim{}, map[string]epilogue.Amount{}
 	}
+	c.drop(k)
 	if len(c.m) >= 10_000 { // only unreleased claims pile up: sweep the lapsed ones
-		for k, at := range c.m {
-			if now.Sub(at) >= chargeClaimTTL {
-				delete(c.m, k)
+		for k, cl := range c.m {
+			if now.Sub(cl.at) >= chargeClaimTTL {
+				c.drop(k)
 			}
 		}
 	}
-	c.m[k] = now
-	return true
+	amount := min(payout, max(room(c.pending[k.offer]), 0))
+	if amount <= 0 {
+		return 0
+	}
+	c.m[k] = claim{now, amount}
+	c.pending[k.offer] += amount
+	return amount
+}
+
+// drop removes a claim and its amount; c.mu is held.
+func (c *chargeClaims) drop(k chargeKey) {
+	cl, ok := c.m[k]
+	if !ok {
+		return
+	}
+	delete(c.m, k)
+	if c.pending[k.offer] -= cl.amount; c.pending[k.offer] <= 0 {
+		delete(c.pending, k.offer)
+	}
 }
 
 func (c *chargeClaims) release(k chargeKey) {
 	c.mu.Lock()
-	delete(c.m, k)
+	c.drop(k)
 	c.mu.Unlock()
 }
 

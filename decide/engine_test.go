@@ -309,32 +309,63 @@ func TestBudgetsStopAndPace(t *testing.T) {
 		o.Budget = epilogue.Budget{Total: 10 * epilogue.Micro, Daily: 8 * epilogue.Micro, Pacing: "asap"}
 	})
 	f := newFixture(t, []*epilogue.Offer{o})
-	convert := func(cust string) {
+	token := func(cust string) string {
 		t.Helper()
 		res := f.decide(t, request(t, issueRequest, func(r *epilogue.DecisionRequest) { r.Customer.ID = cust }))
 		if len(res.Offers) != 1 {
 			t.Fatalf("%s: no offer: %+v", cust, verdict(res, o.ID))
 		}
-		ev, err := f.e.Prepare(f.shop.ID, EventInput{ID: "c-" + cust, Type: epilogue.EventConversion, Token: res.Offers[0].Token})
+		return res.Offers[0].Token
+	}
+	convert := func(cust, tok string, want epilogue.Amount) {
+		t.Helper()
+		ev, err := f.e.Prepare(f.shop.ID, EventInput{ID: "c-" + cust, Type: epilogue.EventConversion, Token: tok})
 		if err != nil {
 			t.Fatal(err)
 		}
-		if ev.Spend != 4*epilogue.Micro {
-			t.Fatalf("spend %v", ev.Spend)
+		if ev.Spend != want {
+			t.Fatalf("%s: spend %v, want %v", cust, ev.Spend, want)
 		}
 		f.e.Apply(ev)
 	}
-	convert("a")
-	convert("b") // 8.00 spent: the daily budget is gone
+	// Tokens handed out while the budget had room: their conversions charge what is left of it,
+	// and nothing once it is spent, however many come.
+	a, b, c := token("a"), token("b"), token("c")
+	convert("a", a, 4*epilogue.Micro)
+	convert("b", b, 4*epilogue.Micro)
+	convert("c", c, 0) // 8.00 spent: the daily budget is gone
 	res := f.decide(t, request(t, issueRequest, func(r *epilogue.DecisionRequest) { r.Customer.ID = "c" }))
 	if r := verdict(res, o.ID).Reason; r != epilogue.ReasonBudgetExhausted {
 		t.Fatalf("daily: %q", r)
 	}
 	f.clock.Advance(24 * time.Hour)
-	convert("d") // a new day; total now 12.00 >= 10.00
-	res = f.decide(t, request(t, issueRequest, func(r *epilogue.DecisionRequest) { r.Customer.ID = "e" }))
+	d, e := token("d"), token("e")
+	convert("d", d, 2*epilogue.Micro) // a new day, and 2.00 left of the total
+	convert("e", e, 0)
+	res = f.decide(t, request(t, issueRequest, func(r *epilogue.DecisionRequest) { r.Customer.ID = "e2" }))
 	if r := verdict(res, o.ID).Reason; r != epilogue.ReasonBudgetExhausted {
 		t.Fatalf("total: %q", r)
+	}
+	// Charges prepared together (one batch) share the room too.
+	g := newFixture(t, []*epilogue.Offer{o})
+	var spent epilogue.Amount
+	var evs []*epilogue.Event
+	for _, cust := range []string{"p", "q", "r"} {
+		res := g.decide(t, request(t, issueRequest, func(r *epilogue.DecisionRequest) { r.Customer.ID = cust }))
+		ev, err := g.e.Prepare(g.shop.ID, EventInput{ID: "c-" + cust, Type: epilogue.EventConversion, Token: res.Offers[0].Token})
+		if err != nil {
+			t.Fatal(err)
+		}
+		spent += ev.Spend
+		evs = append(evs, ev)
+	}
+	if spent != 8*epilogue.Micro {
+		t.Fatalf("a batch charged %v against a daily budget of 8.00", spent)
+	}
+	g.e.Release(evs...) // not stored: the room is back
+	res = g.decide(t, request(t, issueRequest, func(r *epilogue.DecisionRequest) { r.Customer.ID = "s" }))
+	if ev, err := g.e.Prepare(g.shop.ID, EventInput{ID: "c-s", Type: epilogue.EventConversion, Token: res.Offers[0].Token}); err != nil || ev.Spend != 4*epilogue.Micro {
+		t.Fatalf("after the batch was released: %v %v", ev, err)
 	}
 
 	// Even pacing: at noon at most half the daily budget (plus one payout) may be spent.
@@ -344,7 +375,8 @@ func TestBudgetsStopAndPace(t *testing.T) {
 	})
 	f = newFixture(t, []*epilogue.Offer{p})
 	for i := 0; i < 4; i++ {
-		convert(fmt.Sprint("p", i)) // 16.00 spent by noon, when 10.00 + one 4.00 payout is allowed
+		cust := fmt.Sprint("p", i)
+		convert(cust, token(cust), 4*epilogue.Micro) // 16.00 spent by noon, when 10.00 + one 4.00 payout is allowed
 	}
 	res = f.decide(t, request(t, issueRequest, func(r *epilogue.DecisionRequest) { r.Customer.ID = "z" }))
 	if r := verdict(res, p.ID).Reason; r != epilogue.ReasonBudgetPaced {

@@ -75,8 +75,11 @@ func (e *Engine) Prepare(shopID string, in EventInput) (*epilogue.Event, error) 
 		PlacementID: c.Placement, CustomerKey: c.CustomerKey, Arm: c.Arm, Time: in.Time.UTC(),
 		Value: in.Value, Currency: in.Currency, ReceivedAt: now,
 	}
-	if o != nil && charges(o, in.Type) && e.firstCharge(shopID, c, in.Type) && e.claims.claim(keyOf(ev), now) {
-		ev.Spend = o.Payout.Amount
+	if o != nil && charges(o, in.Type) && e.firstCharge(shopID, c, in.Type) {
+		day, _ := LocalDay(ev.Time, snap.loc)
+		ev.Spend = e.claims.claim(keyOf(ev), now, o.Payout.Amount, func(pending epilogue.Amount) epilogue.Amount {
+			return e.budgets.room(o.ID, o.Budget, day) - pending
+		})
 	}
 	return ev, nil
 }
