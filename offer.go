@@ -226,6 +226,19 @@ var defaultCTA = map[string]string{
 	KindPayment: "Choose", KindSurvey: "Answer", KindLoyalty: "Join", KindContent: "Read more",
 }
 
+// ValidateFor checks the offer as Validate does, and that its payout is in the shop's currency:
+// values, the reserve, budgets and spend add payouts up in it, and Epilogue keeps no exchange
+// rates (a 500 JPY payout ranked as 500 dollars in a USD shop).
+func (o *Offer) ValidateFor(shopCurrency string) error {
+	if err := o.Validate(); err != nil {
+		return err
+	}
+	if o.Payout.Currency != shopCurrency {
+		return Invalid("payout.currency", "must be the shop's currency, %s, not %s: budgets, the reserve and ranking add payouts up in it", shopCurrency, o.Payout.Currency)
+	}
+	return nil
+}
+
 // Validate checks the offer and names the first field at fault.
 func (o *Offer) Validate() error {
 	if !oneOf(o.Kind, Kinds) {

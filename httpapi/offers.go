@@ -61,7 +61,7 @@ func (s *Server) createOffer(w http.ResponseWriter, r *http.Request) {
 	now := s.clock.Now().UTC()
 	o.ID, o.ShopID, o.CreatedAt, o.UpdatedAt = epilogue.NewID(epilogue.PrefixOffer), c.key.ShopID, now, now
 	o.Defaults(c.shop.Settings.Currency)
-	if err := o.Validate(); err != nil {
+	if err := o.ValidateFor(c.shop.Settings.Currency); err != nil {
 		s.fail(w, r, err)
 		return
 	}
@@ -119,7 +119,7 @@ func (s *Server) updateOffer(w http.ResponseWriter, r *http.Request) {
 		}
 		o.UpdatedAt = s.clock.Now().UTC()
 		o.Defaults(c.shop.Settings.Currency)
-		return o.Validate()
+		return o.ValidateFor(c.shop.Settings.Currency)
 	})
 	if err != nil {
 		s.fail(w, r, err)

@@ -599,6 +599,8 @@ func TestBadInputGetsPreciseErrorsAndWritesNothing(t *testing.T) {
 		{"float money", "POST", "/v1/offers", strings.Replace(issueOffer, `"amount":"4.00"`, `"amount":4.00`, 1), 400, "invalid_request", "payout.amount"},
 		{"negative money", "POST", "/v1/offers", strings.Replace(issueOffer, `"daily":"50.00"`, `"daily":"-50.00"`, 1), 400, "invalid_request", "budget.daily"},
 		{"bad currency", "POST", "/v1/offers", strings.Replace(issueOffer, `"currency":"USD"`, `"currency":"XYZ"`, 1), 400, "invalid_request", "payout.currency"},
+		// No exchange rates: a payout in another currency would be ranked and spent as the shop's.
+		{"payout in another currency", "POST", "/v1/offers", strings.Replace(issueOffer, `"currency":"USD"`, `"currency":"JPY"`, 1), 400, "invalid_request", "payout.currency"},
 		{"bad surface", "POST", "/v1/offers", strings.Replace(issueOffer, `"thank_you"]`, `"homepage"]`, 1), 400, "invalid_request", "targeting.surfaces[1]"},
 		{"bad schedule", "POST", "/v1/offers", strings.Replace(issueOffer, `"start":"2026-01-01T00:00:00Z"`, `"start":"soon"`, 1), 400, "invalid_request", "schedule.start"},
 		{"schedule order", "POST", "/v1/offers", strings.Replace(issueOffer, `"2030-01-01T00:00:00Z"`, `"2025-01-01T00:00:00Z"`, 1), 400, "invalid_request", "schedule.end"},
