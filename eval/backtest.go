@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"io"
 	"math"
-	"strconv"
 	"strings"
 
 	"github.com/epiloguehq/epilogue/learn"
@@ -137,7 +136,7 @@ func (s *schema) parse(t *table, rec []string, base []uint64, raw []float32) (y 
 			base[k] = learn.Int(s.numField[j], math.MinInt64)
 			raw[j] = float32(math.NaN())
 		} else {
-			x, err := strconv.ParseFloat(v, 64)
+			x, err := parseNumber(v)
 			if err != nil || math.IsNaN(x) || math.IsInf(x, 0) {
 				return false, ts, t.errAt(c, "want a finite number (or nothing), got %q", rec[c])
 			}

@@ -19,6 +19,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"strconv"
 	"strings"
 	"time"
 )
@@ -129,6 +130,15 @@ scan:
 	return '\t'
 }
 
+// parseNumber parses a number as a CSV holds one: strconv.ParseFloat also reads Go's own
+// syntax (0x1p4, 1_000), which in an export is a mistake, not a number.
+func parseNumber(s string) (float64, error) {
+	if strings.ContainsAny(s, "_xXpP") {
+		return 0, strconv.ErrSyntax
+	}
+	return strconv.ParseFloat(s, 64)
+}
+
 // column returns the index of a named column, or an error naming the header line.
 func (t *table) column(name string) (int, error) {
 	for i, h := range t.header {
@@ -178,6 +188,10 @@ func (t *table) csvError(err error) error {
 	if errors.As(err, &pe) {
 		if errors.Is(pe.Err, csv.ErrFieldCount) {
 			return &InputError{File: t.file, Line: pe.StartLine, Msg: fmt.Sprintf("wrong number of fields: the header has %d", len(t.header))}
+		}
+		if errors.Is(pe.Err, csv.ErrQuote) && pe.StartLine != pe.Line {
+			// A quote never closed runs to the end of the file: the line it opened on is the one to fix.
+			return &InputError{File: t.file, Line: pe.StartLine, Msg: fmt.Sprintf("a quoted field opened on this line is not closed before line %d", pe.Line)}
 		}
 		return &InputError{File: t.file, Line: pe.Line, Msg: fmt.Sprintf("character %d: %v", pe.Column, pe.Err)}
 	}

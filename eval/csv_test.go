@@ -1,6 +1,7 @@
 package eval
 
 import (
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -26,5 +27,32 @@ func TestTableDetectsTheSeparator(t *testing.T) {
 		if err != nil || !slices.Equal(rec, want) {
 			t.Errorf("%q: header %q, first row %q (%v), want %q", in, tb.header, rec, err, want)
 		}
+	}
+}
+
+// Numbers are read as a CSV writes them: Go's own syntax (hex floats, digit separators) is an
+// export mistake, refused; and a quote never closed is reported at the line it opened on.
+func TestTableNumbersAndOpenQuotes(t *testing.T) {
+	for _, s := range []string{"0x1p4", "1_000", "0.0_3", "0X10"} {
+		if _, err := parseNumber(s); err == nil {
+			t.Errorf("%q read as a number", s)
+		}
+	}
+	for _, s := range []string{"16", "-1.5", "2e3", " 7"[1:]} {
+		if _, err := parseNumber(s); err != nil {
+			t.Errorf("%q: %v", s, err)
+		}
+	}
+	tb, err := openTable(strings.NewReader("a,click\nx,1\n\"y,0\nz,1\nw,0\n"), "f.csv")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var last error
+	for last == nil {
+		_, last = tb.next()
+	}
+	var ie *InputError
+	if !errors.As(last, &ie) || ie.Line != 3 {
+		t.Fatalf("open quote: %v, want line 3", last)
 	}
 }

@@ -75,7 +75,7 @@ func loadItems(path string) (*obdFeatures, map[string]int, error) {
 	for _, c := range featCols {
 		numeric[c] = true
 		for _, rec := range recs {
-			if _, err := strconv.ParseFloat(rec[c], 64); err != nil && !errors.Is(err, strconv.ErrRange) {
+			if _, err := parseNumber(rec[c]); err != nil && !errors.Is(err, strconv.ErrRange) {
 				numeric[c] = false
 				break
 			}
@@ -181,7 +181,7 @@ func loadOBDLog(ctx context.Context, path string, itemIndex map[string]int, pr *
 		if r.click, ok = parseLabel(rec[col.click]); !ok {
 			return nil, t.errAt(col.click, "click must be 0 or 1, got %q", rec[col.click])
 		}
-		r.prop, err = strconv.ParseFloat(strings.TrimSpace(rec[col.prop]), 64)
+		r.prop, err = parseNumber(strings.TrimSpace(rec[col.prop]))
 		if err != nil || !(r.prop > 0 && r.prop <= 1) {
 			return nil, t.errAt(col.prop, "propensity must be a number in (0, 1], got %q", rec[col.prop])
 		}
@@ -224,7 +224,7 @@ const minPropensity = 1e-6
 
 // parseFinite parses a number the model can hold as a feature value: finite as a float32.
 func parseFinite(s string) (float32, bool) {
-	v, err := strconv.ParseFloat(s, 64)
+	v, err := parseNumber(s)
 	f := float32(v)
 	return f, err == nil && !math.IsNaN(v) && !math.IsInf(float64(f), 0)
 }

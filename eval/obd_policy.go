@@ -36,6 +36,9 @@ func policyOnTest(ctx context.Context, fx *obdFeatures, m *learn.Model, test []o
 		key := r.contextKey()
 		pi, ok := cache[key]
 		if !ok {
+			if err := ctx.Err(); err != nil { // a new context costs Draws draws: stop on time
+				return nil, 0, err
+			}
 			x = fx.context(x[:0], r)
 			_, _, ctxVar := m.PredictFeatures(learn.Engage, x)
 			for a := range nItems {

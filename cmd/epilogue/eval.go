@@ -11,6 +11,13 @@ import (
 	"github.com/epiloguehq/epilogue/eval"
 )
 
+// The largest --draws and --resamples eval obd takes: far past where the estimates stop
+// moving, and short of hours of work (a draw per item per context; a resample reads every row).
+const (
+	maxDraws     = 100_000
+	maxResamples = 100_000
+)
+
 func runEval(ctx context.Context, args []string, env func(string) string, stdout, stderr io.Writer) error {
 	usage := "usage: epilogue eval obd --data DIR [--json]\n" +
 		"       epilogue eval log --data FILE.csv --label COL [--time COL] [--categorical COLS] [--numeric COLS] [--json]\n" +
@@ -39,7 +46,7 @@ func evalOBD(ctx context.Context, args []string, env func(string) string, stdout
 	dir := f.str("data", "", "directory holding <campaign>.csv and item_context.csv")
 	asJSON := f.boolean("json", false, "print one JSON document")
 	train := f.Float64("train", 0.7, "fraction of the log, in time order, to learn from")
-	draws := f.integer("draws", 1000, "Thompson draws per context for the action probabilities")
+	draws := f.integer("draws", 1000, fmt.Sprintf("Thompson draws per context for the action probabilities (at most %d)", maxDraws))
 	resamples := f.integer("resamples", 1000, "bootstrap resamples")
 	seed := f.Uint64("seed", 1, "random seed")
 	f.fromEnv("train", "seed")
@@ -50,8 +57,8 @@ func evalOBD(ctx context.Context, args []string, env func(string) string, stdout
 	if opt.Dir == "" {
 		return errors.New("eval obd: --data DIR is required")
 	}
-	if !(opt.TrainFraction > 0 && opt.TrainFraction < 1) || opt.Draws < 1 || opt.Resamples < 1 {
-		return errors.New("eval obd: --train must be in (0, 1), --draws and --resamples at least 1")
+	if !(opt.TrainFraction > 0 && opt.TrainFraction < 1) || opt.Draws < 1 || opt.Resamples < 1 || opt.Draws > maxDraws || opt.Resamples > maxResamples {
+		return fmt.Errorf("eval obd: --train must be in (0, 1), --draws from 1 to %d and --resamples from 1 to %d", maxDraws, maxResamples)
 	}
 	opt.Progress = stderr
 	rep, err := eval.OBD(ctx, opt)

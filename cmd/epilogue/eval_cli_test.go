@@ -63,6 +63,7 @@ func TestOfflineCommandsReadEnvironment(t *testing.T) {
 		{[]string{"sim", "--log", logPath}, []string{"EPILOGUE_POLICY", "all"}, "give one --policy"},
 		{[]string{"eval", "obd"}, []string{"EPILOGUE_DATA", "d", "EPILOGUE_TRAIN", "2"}, "--train must be in (0, 1)"},
 		{[]string{"eval", "obd"}, []string{"EPILOGUE_TRAIN", "most"}, `$EPILOGUE_TRAIN: invalid value "most" for --train`},
+		{[]string{"eval", "obd", "--data", "d", "--draws", "100000000"}, nil, "--draws from 1 to 100000"},
 		{[]string{"eval", "log"}, []string{"EPILOGUE_DATA", "f.csv", "EPILOGUE_LABEL", "click", "EPILOGUE_BITS", "5"}, "--bits between 10 and 24"},
 		{[]string{"eval", "gen"}, []string{"EPILOGUE_ROWS", "0"}, "--rows must be at least 1"},
 		{[]string{"bench", "learn"}, []string{"EPILOGUE_UPDATES", "10"}, "--updates at least 1000"},
