@@ -352,8 +352,10 @@ func (p *Payout) validate() error {
 			return Invalid("amount", "must be greater than zero for %s", p.Model)
 		}
 	case PayoutNone:
-	default:
+	case "":
 		return Invalid("model", "is required: cpa, cpc or none")
+	default:
+		return Invalid("model", "must be cpa, cpc or none, not %q", Clip(p.Model))
 	}
 	if !ValidCurrency(p.Currency) {
 		return Invalid("currency", "unknown ISO 4217 currency %q", p.Currency)

@@ -60,6 +60,9 @@ func (e *Engine) Prepare(shopID string, in EventInput) (*epilogue.Event, error) 
 	if !in.Value.FitsCurrency(in.Currency) {
 		return nil, epilogue.TooPrecise("value", in.Value, in.Currency)
 	}
+	if in.Token == "" {
+		return nil, epilogue.Invalid("token", "is required: the token of the offer shown, from the decision")
+	}
 	c, err := Verify(snap.Shop.Secret, in.Token, now)
 	if err != nil {
 		return nil, err

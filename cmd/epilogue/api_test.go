@@ -288,6 +288,11 @@ func TestEventsIngestion(t *testing.T) {
 	if x.str("results", "0", "status") != "rejected" || !strings.Contains(x.str("results", "0", "error", "message"), "expired") {
 		t.Fatalf("expired token: %s", x.raw)
 	}
+	// No token at all says so.
+	x = e.call("POST", "/v1/events", e.a.pk, `{"events":[{"id":"notoken","type":"impression"}]}`).must(t, 200)
+	if x.str("results", "0", "error", "field") != "events[0].token" || !strings.Contains(x.str("results", "0", "error", "message"), "is required") {
+		t.Fatalf("missing token: %s", x.raw)
+	}
 	// Whole-batch refusals.
 	var many []string
 	for i := 0; i < 101; i++ {
@@ -655,6 +660,10 @@ func TestBadInputGetsPreciseErrorsAndWritesNothing(t *testing.T) {
 			}
 			e.call(c.method, c.path, e.a.sk, c.body, headers...).mustError(t, c.status, c.code, c.field)
 		})
+	}
+	// A model that was sent is not "required".
+	if r := e.call("POST", "/v1/offers", e.a.sk, strings.Replace(issueOffer, `"model":"cpa"`, `"model":"cpm"`, 1)); !strings.Contains(r.str("error", "message"), `not "cpm"`) {
+		t.Fatalf("unknown payout model: %s", r.raw)
 	}
 	// Nothing was written: still one offer and one placement.
 	if l := e.call("GET", "/v1/offers", e.a.sk, nil).must(t, 200); len(l.get("data").([]any)) != 1 {
