@@ -553,3 +553,21 @@ func TestConcurrentDecisionsAndEvents(t *testing.T) {
 		<-done
 	}
 }
+
+// An offer archived after it was shown still charges for the clicks and conversions its
+// tokens bring inside the attribution window: the advertiser owes them.
+func TestArchivedOfferStillCharges(t *testing.T) {
+	o := offer(t, issueOffer)
+	f := newFixture(t, []*epilogue.Offer{o})
+	res := f.decide(t, request(t, issueRequest))
+	if len(res.Offers) != 1 {
+		t.Fatal("no offer")
+	}
+	gone := *o
+	gone.Status = epilogue.StatusArchived
+	f.e.SetSnapshot(NewSnapshot(f.shop, 2, []*epilogue.Offer{&gone}, nil, f.e.Budgets()))
+	ev, err := f.e.Prepare(f.shop.ID, EventInput{ID: "c1", Type: epilogue.EventConversion, Token: res.Offers[0].Token})
+	if err != nil || ev.Spend != o.Payout.Amount {
+		t.Fatalf("conversion of an archived offer: %+v %v", ev, err)
+	}
+}

@@ -72,7 +72,7 @@ func (e *Engine) Prepare(shopID string, in EventInput) (*epilogue.Event, error) 
 	if in.Time.Before(c.Expires.Add(-e.tokenTTL - time.Second - maxFuture)) {
 		return nil, epilogue.Invalid("time", "is before the offer was shown")
 	}
-	o := snap.Offer(c.OfferID)
+	o := snap.Charged(c.OfferID)
 	ev := &epilogue.Event{
 		ID: in.ID, ShopID: shopID, Type: in.Type, DecisionID: c.DecisionID, OfferID: c.OfferID,
 		PlacementID: c.Placement, CustomerKey: c.CustomerKey, Arm: c.Arm, Time: in.Time.UTC(),

@@ -343,6 +343,15 @@ func (s *Snapshot) Offer(id string) *epilogue.Offer {
 	return nil
 }
 
+// Charged returns the offer an event's charge goes to: a live offer, or one archived after it was
+// shown, whose clicks and conversions inside the attribution window are still owed.
+func (s *Snapshot) Charged(id string) *epilogue.Offer {
+	if o := s.Offer(id); o != nil {
+		return o
+	}
+	return s.archived[id]
+}
+
 // Location returns the shop's time zone, in which decisions see the time.
 func (s *Snapshot) Location() *time.Location { return s.loc }
 

@@ -21,6 +21,7 @@ type Snapshot struct {
 	// a history with, and a binary search by id read a string behind two pointers per step.
 	positions  map[string]int32
 	placements map[string]*epilogue.Placement
+	archived   map[string]*epilogue.Offer // left out of decisions; their events still charge (see Charged)
 	loc        *time.Location
 	dismissal  time.Duration
 	categories map[string]int32 // every category targeting names, numbered
@@ -140,9 +141,15 @@ func attrRules(m map[string][]string) []attrRule {
 // NewSnapshot indexes a shop's offers and placements. Archived offers are left out.
 func NewSnapshot(shop *epilogue.Shop, version int64, offers []*epilogue.Offer, placements []*epilogue.Placement, budgets *Budgets) *Snapshot {
 	live := make([]*epilogue.Offer, 0, len(offers))
+	var archived map[string]*epilogue.Offer
 	for _, o := range offers {
 		if o.Status != epilogue.StatusArchived {
 			live = append(live, o)
+		} else {
+			if archived == nil {
+				archived = map[string]*epilogue.Offer{}
+			}
+			archived[o.ID] = o
 		}
 	}
 	// A stable order keeps explain output and tie-breaking reproducible.
@@ -156,6 +163,7 @@ func NewSnapshot(shop *epilogue.Shop, version int64, offers []*epilogue.Offer, p
 		priors:     make([]epilogue.Estimate, n),
 		positions:  make(map[string]int32, n),
 		placements: make(map[string]*epilogue.Placement, len(placements)),
+		archived:   archived,
 		loc:        shop.Settings.Location(),
 		dismissal:  time.Duration(shop.Settings.DismissalPeriod),
 		active:     newBitset(n),
