@@ -3,6 +3,7 @@ package decide
 import (
 	"context"
 	"hash/maphash"
+	"math"
 	"slices"
 	"strings"
 	"sync"
@@ -104,7 +105,7 @@ type section int
 const (
 	offersSec      section = iota // the customer's history with an offer: see offerState
 	chargesSec                    // a charged engagement or conversion: offer, hash of the type and decision id
-	impressionsSec                // an impression: offer, Unix nanoseconds; most recent last
+	impressionsSec                // an impression: offer (low half) and decision (high half, see impressionWord), Unix nanoseconds; most recent last
 	productsSec                   // a product id or sku bought (a name)
 	categoriesSec                 // a category bought (a name)
 	refsSec                       // the hash of the confirmation ref of an order, so one order counts once
@@ -345,7 +346,11 @@ func (p *People) Observe(shopID, customerKey, offerID, typ string, t time.Time, 
 	ns := t.UnixNano()
 	switch typ {
 	case epilogue.EventImpression:
-		x.add(impressionsSec, uint64(id), uint64(ns))
+		w := impressionWord(id, p.hash(typ, decisionID))
+		if x.hasImpression(w) {
+			break // the same showing told again (a page rendered twice): one impression for caps
+		}
+		x.add(impressionsSec, w, uint64(ns))
 		x.trim(impressionsSec, id, maxImpressions)
 	case epilogue.EventEngagement:
 		s.engaged = max(s.engaged, ns)
@@ -357,6 +362,21 @@ func (p *People) Observe(shopID, customerKey, offerID, typ string, t time.Time, 
 		x.charge(id, p.hash(typ, decisionID))
 	}
 	x.offers().set(i, s) // after the adds above, which may have moved the words
+}
+
+// impressionWord is an impression's first word: the offer's number in the low half, whose
+// readers compare only that, and half of a hash of the decision in the high half, so that an
+// impression of the same decision and offer sent again under a new event id counts once.
+func impressionWord(id uint32, decision uint64) uint64 { return decision&^math.MaxUint32 | uint64(id) }
+
+func (x personRef) hasImpression(w uint64) bool {
+	ims := x.section(impressionsSec)
+	for i := 0; i < len(ims); i += width[impressionsSec] {
+		if ims[i] == w {
+			return true
+		}
+	}
+	return false
 }
 
 // charge records a charged engagement or conversion of an offer, dropping the offer's oldest

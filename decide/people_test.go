@@ -58,7 +58,7 @@ func (m *model) offer(id uint32) *offerState {
 func dropOldest(s [][2]uint64, id uint32, limit int) [][2]uint64 {
 	n, first := 0, -1
 	for i, v := range s {
-		if v[0] == uint64(id) {
+		if uint32(v[0]) == id {
 			if n == 0 {
 				first = i
 			}
@@ -113,13 +113,16 @@ func TestPeopleSections(t *testing.T) {
 			}
 		} else {
 			off, typ, at := "off"+strconv.Itoa(r.IntN(8)), types[r.IntN(len(types))], t0.Add(time.Duration(step)*time.Second)
-			dec := "dec" + strconv.Itoa(r.IntN(20))
+			dec := "dec" + strconv.Itoa(r.IntN(400))
 			p.Observe("shop", "c", off, typ, at, dec)
 			id := p.names.id(off)
 			s := m.offer(id)
 			switch typ {
 			case epilogue.EventImpression:
-				m.impressions = dropOldest(append(m.impressions, [2]uint64{uint64(id), uint64(at.UnixNano())}), id, maxImpressions)
+				w := impressionWord(id, p.hash(typ, dec))
+				if !slices.ContainsFunc(m.impressions, func(v [2]uint64) bool { return v[0] == w }) { // a showing counts once
+					m.impressions = dropOldest(append(m.impressions, [2]uint64{w, uint64(at.UnixNano())}), id, maxImpressions)
+				}
 			case epilogue.EventEngagement:
 				s.engaged = at.UnixNano()
 				m.charges = dropOldest(append(m.charges, [2]uint64{uint64(id), p.hash(typ, dec)}), id, maxCharges)
@@ -169,8 +172,8 @@ func TestPeopleSections(t *testing.T) {
 func TestPeopleImpressionsPerOffer(t *testing.T) {
 	p := NewPeople(1000)
 	for i := range 40 {
-		p.Observe("shop", "c", "a", epilogue.EventImpression, t0.Add(time.Duration(i)*time.Minute), "d")
-		p.Observe("shop", "c", "b", epilogue.EventImpression, t0.Add(time.Duration(i)*time.Minute), "d")
+		p.Observe("shop", "c", "a", epilogue.EventImpression, t0.Add(time.Duration(i)*time.Minute), "d"+strconv.Itoa(i))
+		p.Observe("shop", "c", "b", epilogue.EventImpression, t0.Add(time.Duration(i)*time.Minute), "d"+strconv.Itoa(i))
 	}
 	x := state(t, p, "c")
 	capped := func(n int, period time.Duration) bool {
@@ -183,6 +186,23 @@ func TestPeopleImpressionsPerOffer(t *testing.T) {
 	// Kept: minutes 8 to 39. In the last 30 minutes (after minute 10): 29 of them.
 	if !capped(29, 30*time.Minute) || capped(30, 30*time.Minute) {
 		t.Fatal("not the latest impressions kept")
+	}
+}
+
+// An impression of one decision and offer sent again (a page that rendered twice, each time with
+// a new event id) is one showing: a frequency cap of 2 is not used up by it.
+func TestPeopleImpressionOfADecisionCountsOnce(t *testing.T) {
+	p := NewPeople(1000)
+	for range 3 {
+		p.Observe("shop", "c", "a", epilogue.EventImpression, t0, "dec1")
+	}
+	o := &epilogue.Offer{ID: "a", FrequencyCap: epilogue.FrequencyCap{Count: 2, Period: epilogue.Duration(time.Hour)}}
+	if x := state(t, p, "c"); x.reason(&p.names, o, t0.Add(time.Minute), time.Hour) == rFrequencyCap {
+		t.Fatal("one showing told three times used up a cap of 2")
+	}
+	p.Observe("shop", "c", "a", epilogue.EventImpression, t0, "dec2")
+	if x := state(t, p, "c"); x.reason(&p.names, o, t0.Add(time.Minute), time.Hour) != rFrequencyCap {
+		t.Fatal("two showings did not reach a cap of 2")
 	}
 }
 

@@ -119,7 +119,7 @@ func History(p People, r *rand.Rand, shopID string, offers []*epilogue.Offer, n 
 			case x < 0.06:
 				typ = epilogue.EventConversion
 			}
-			p.Observe(shopID, key, off, typ, at, "dec_past")
+			p.Observe(shopID, key, off, typ, at, "dec_past"+strconv.Itoa(i)) // a showing each
 		}
 	}
 }
