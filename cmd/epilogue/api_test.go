@@ -739,10 +739,9 @@ func TestShutdownFlushesEveryPendingWrite(t *testing.T) {
 		e.call("GET", "/v1/decisions/"+id, e.a.sk, nil).must(t, 200)
 	}
 	// State survives the restart: the impression cap is rebuilt from the event log.
-	r := e.call("POST", "/v1/decisions", e.a.sk, structuredRequest).must(t, 200)
-	tok := r.str("offers", "0", "token")
 	var evs []string
-	for i := 0; i < 3; i++ {
+	for i := 0; i < 3; i++ { // three showings, each of its own decision
+		tok := e.call("POST", "/v1/decisions", e.a.sk, structuredRequest).must(t, 200).str("offers", "0", "token")
 		evs = append(evs, fmt.Sprintf(`{"id":"imp%d","type":"impression","token":%q}`, i, tok))
 	}
 	e.call("POST", "/v1/events", e.a.pk, `{"events":[`+strings.Join(evs, ",")+`]}`).must(t, 200)
