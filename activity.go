@@ -16,6 +16,9 @@ const (
 	ActivityShipmentStatus  = "shipment_status"
 	ActivityReviewSubmitted = "review_submitted"
 	ActivitySurveyAnswered  = "survey_answered"
+	// ActivityCustomerChanged: a customer's record was put or erased. Every replica reloads the
+	// customer's profile (consent, attributes), which decisions read from memory.
+	ActivityCustomerChanged = "customer_changed"
 )
 
 // Activity is one thing that happened, in the shop's durable activity log.

@@ -52,6 +52,52 @@ func (e *Engine) Follow(ctx context.Context, log EventLog, seq int64, every time
 	})
 }
 
+// CustomerLog tells of customer changes in commit order, whichever replica made them.
+type CustomerLog interface {
+	CustomerChangesAfter(ctx context.Context, afterSeq int64, limit int) ([]*epilogue.Activity, int64, error)
+	Customer(ctx context.Context, shopID, id string) (*epilogue.Customer, error)
+}
+
+// FollowCustomers keeps the profiles in memory (consent, attributes) as the store has them,
+// whoever changed them: every interval it reloads the customers changed after seq. Without it a
+// PUT with partners:false, or an erasure, reached only the replica that took the request; the
+// others went on targeting with what they had loaded at start.
+func (e *Engine) FollowCustomers(ctx context.Context, log CustomerLog, seq int64, every time.Duration, onErr func(error)) {
+	tick.Every(ctx, every, func(ctx context.Context) {
+		next, err := e.SyncCustomers(ctx, log, seq)
+		if err != nil && ctx.Err() == nil && onErr != nil {
+			onErr(err)
+		}
+		seq = next
+	})
+}
+
+// SyncCustomers reloads the profiles of the customers changed after seq and returns the seq of
+// the last change read. A page that fails is read again next time (reloading is idempotent).
+func (e *Engine) SyncCustomers(ctx context.Context, log CustomerLog, seq int64) (int64, error) {
+	const page = 1000
+	for {
+		as, last, err := log.CustomerChangesAfter(ctx, seq, page)
+		if err != nil {
+			return seq, err
+		}
+		for _, a := range as {
+			c, err := log.Customer(ctx, a.ShopID, a.CustomerID)
+			if epilogue.ErrorCode(err) == epilogue.ENotFound {
+				continue
+			}
+			if err != nil {
+				return seq, err
+			}
+			e.people.Refresh(a.ShopID, c)
+		}
+		seq = last
+		if len(as) < page {
+			return seq, nil
+		}
+	}
+}
+
 // recentSet remembers the events this process applied itself, so following the shared log does
 // not apply them twice. It holds the latest few hundred thousand; older ones have long been
 // passed by the follower.

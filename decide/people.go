@@ -96,6 +96,7 @@ type extra struct {
 type profile struct {
 	attrs   map[string]string
 	consent epilogue.Consent
+	email   string // the customer's "em:" key, which an erased record no longer tells
 }
 
 // section is one of a person's collections, a section of its words. Items of a section are
@@ -505,10 +506,33 @@ func (p *People) SetProfile(shopID string, c *epilogue.Customer) {
 		x, _ := p.lock(shopID, k, true)
 		if c.Consent != (epilogue.Consent{}) || c.Attributes != nil {
 			x.ext.profile = &profile{attrs: c.Attributes, consent: c.Consent}
+			if c.EmailSHA256 != "" {
+				x.ext.profile.email = "em:" + c.EmailSHA256
+			}
 		} else {
 			x.ext.profile = nil
 		}
 		x.mu.Unlock()
+	}
+}
+
+// Refresh brings a customer's profile up to date with the stored record: an erased customer is
+// forgotten under both keys (the email key from the profile, as the erased record has none),
+// any other gets its profile set.
+func (p *People) Refresh(shopID string, c *epilogue.Customer) {
+	if c.ErasedAt == nil {
+		p.SetProfile(shopID, c)
+		return
+	}
+	keys := []string{"id:" + c.ID}
+	if x, _ := p.lock(shopID, keys[0], false); x.person != nil {
+		if x.ext.profile != nil && x.ext.profile.email != "" {
+			keys = append(keys, x.ext.profile.email)
+		}
+		x.mu.Unlock()
+	}
+	for _, k := range keys {
+		p.Forget(shopID, k)
 	}
 }
 

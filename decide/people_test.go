@@ -1,6 +1,7 @@
 package decide
 
 import (
+	"context"
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -382,4 +383,62 @@ func TestPeopleConcurrentForgetAndEvict(t *testing.T) {
 		})
 	}
 	wg.Wait()
+}
+
+// customerLog is a store's customer changes, as FollowCustomers reads them.
+type customerLog struct {
+	changes   []*epilogue.Activity
+	customers map[string]*epilogue.Customer
+}
+
+func (l *customerLog) CustomerChangesAfter(_ context.Context, after int64, limit int) ([]*epilogue.Activity, int64, error) {
+	var out []*epilogue.Activity
+	last := after
+	for _, a := range l.changes {
+		if a.Seq > after && len(out) < limit {
+			out, last = append(out, a), a.Seq
+		}
+	}
+	return out, last, nil
+}
+
+func (l *customerLog) Customer(_ context.Context, _, id string) (*epilogue.Customer, error) {
+	if c := l.customers[id]; c != nil {
+		return c, nil
+	}
+	return nil, epilogue.NotFound("customer", id)
+}
+
+func (l *customerLog) put(c *epilogue.Customer) {
+	l.customers[c.ID] = c
+	l.changes = append(l.changes, &epilogue.Activity{Seq: int64(len(l.changes) + 1), ShopID: "shop", Kind: epilogue.ActivityCustomerChanged, CustomerID: c.ID})
+}
+
+// A replica takes up the profiles another one stored (consent, attributes), and forgets an
+// erased customer under both keys, though the erased record no longer has the email.
+func TestSyncCustomersFollowsOtherReplicas(t *testing.T) {
+	e := New(Config{})
+	log := &customerLog{customers: map[string]*epilogue.Customer{}}
+	no := false
+	log.put(&epilogue.Customer{ID: "a", EmailSHA256: "h", Attributes: map[string]string{"tier": "gold"}, Consent: epilogue.Consent{Partners: &no}})
+	seq, err := e.SyncCustomers(context.Background(), log, 0)
+	if err != nil || seq != 1 {
+		t.Fatalf("sync: %d %v", seq, err)
+	}
+	for _, k := range []string{"id:a", "em:h"} {
+		if x := state(t, e.people, k); x.consent().Partners != &no || x.attrs()["tier"] != "gold" {
+			t.Fatalf("%s: %+v", k, x.ext.profile)
+		}
+	}
+	erased := time.Now()
+	log.put(&epilogue.Customer{ID: "a", ErasedAt: &erased})
+	if seq, err = e.SyncCustomers(context.Background(), log, seq); err != nil || seq != 2 {
+		t.Fatalf("sync: %d %v", seq, err)
+	}
+	for _, k := range []string{"id:a", "em:h"} {
+		if x, _ := e.people.lock("shop", k, false); x.person != nil {
+			x.mu.Unlock()
+			t.Fatalf("%s is remembered after the erasure", k)
+		}
+	}
 }

@@ -30,6 +30,24 @@ func (db *DB) appendActivity(ctx context.Context, tx *sql.Tx, a *epilogue.Activi
 	return wrap("InsertActivity", err)
 }
 
+// CustomerChangesAfter returns up to limit customer_changed activities after seq, and the seq
+// of the last one (seq when there are none).
+func (db *DB) CustomerChangesAfter(ctx context.Context, afterSeq int64, limit int) ([]*epilogue.Activity, int64, error) {
+	rows, err := db.read.QueryContext(ctx, db.q.get("CustomerChangesAfter"), afterSeq, logLimit(limit))
+	if err != nil {
+		return nil, afterSeq, wrap("CustomerChangesAfter", err)
+	}
+	as, last, err := scanActivities(rows, afterSeq)
+	return as, last, wrap("CustomerChangesAfter", err)
+}
+
+// LastActivity returns the seq of the latest activity (0 for none).
+func (db *DB) LastActivity(ctx context.Context) (int64, error) {
+	var seq int64
+	err := db.read.QueryRowContext(ctx, db.q.get("LastActivity")).Scan(&seq)
+	return seq, wrap("LastActivity", err)
+}
+
 // ActivitiesAfter returns up to limit (default 1000) activities of every shop after seq
 // afterSeq, in order, and the seq of the last one (afterSeq when there are none).
 func (db *DB) ActivitiesAfter(ctx context.Context, afterSeq int64, limit int) ([]*epilogue.Activity, int64, error) {

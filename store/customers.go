@@ -43,11 +43,22 @@ func (db *DB) UpdateCustomer(ctx context.Context, shopID, id string, change func
 			return false, err
 		}
 		var n int64
-		if found {
-			n, err = db.exec(ctx, db.write, "UpdateCustomer", c.EmailSHA256, data, micros(c.UpdatedAt), shopID, id, old)
-		} else {
-			n, err = db.exec(ctx, db.write, "InsertCustomer", shopID, id, c.EmailSHA256, data, micros(c.CreatedAt), micros(c.UpdatedAt))
-		}
+		err = db.tx(ctx, func(tx *sql.Tx) error {
+			// The activity log's lock first, as order ingestion takes it (before it writes the
+			// order's customer): the other order deadlocked the two on PostgreSQL.
+			if err := db.lockLog(ctx, tx, "activities"); err != nil {
+				return err
+			}
+			if found {
+				n, err = db.exec(ctx, tx, "UpdateCustomer", c.EmailSHA256, data, micros(c.UpdatedAt), shopID, id, old)
+			} else {
+				n, err = db.exec(ctx, tx, "InsertCustomer", shopID, id, c.EmailSHA256, data, micros(c.CreatedAt), micros(c.UpdatedAt))
+			}
+			if err != nil || n != 1 {
+				return err
+			}
+			return db.appendActivity(ctx, tx, customerChanged(c))
+		})
 		return n == 1, err
 	})
 	if err != nil {
@@ -71,6 +82,9 @@ func (db *DB) Customer(ctx context.Context, shopID, id string) (*epilogue.Custom
 // decision requests goes too, and so do the words of their reviews and survey answers.
 func (db *DB) EraseCustomer(ctx context.Context, shopID, id string, at time.Time) error {
 	return db.tx(ctx, func(tx *sql.Tx) error {
+		if err := db.lockLog(ctx, tx, "activities"); err != nil { // first, as in UpdateCustomer
+			return err
+		}
 		c, err := scanCustomer(tx.QueryRowContext(ctx, db.q.get("Customer"), shopID, id), shopID)
 		known := err == nil
 		if errors.Is(err, sql.ErrNoRows) {
@@ -114,11 +128,19 @@ func (db *DB) EraseCustomer(ctx context.Context, shopID, id string, at time.Time
 		}
 		if !known {
 			_, err = db.exec(ctx, tx, "UpsertCustomer", shopID, id, "", data, micros(at), micros(at), micros(at))
+		} else {
+			_, err = db.exec(ctx, tx, "EraseCustomer", data, micros(at), micros(at), shopID, id)
+		}
+		if err != nil {
 			return err
 		}
-		_, err = db.exec(ctx, tx, "EraseCustomer", data, micros(at), micros(at), shopID, id)
-		return err
+		return db.appendActivity(ctx, tx, customerChanged(c))
 	})
+}
+
+// customerChanged is the activity that tells every replica to reload a customer's profile.
+func customerChanged(c *epilogue.Customer) *epilogue.Activity {
+	return &epilogue.Activity{ShopID: c.ShopID, Kind: epilogue.ActivityCustomerChanged, CustomerID: c.ID, Time: c.UpdatedAt}
 }
 
 // pseudonymiseDecisions rewrites each batch holding one of the customer's decisions: their key

@@ -304,3 +304,29 @@ func TestCustomerUpdateKeepsConcurrentChanges(t *testing.T) {
 		}
 	})
 }
+
+// Every put and erasure of a customer is in the activity log as customer_changed, committed
+// with it, so other replicas reload the profile; an order's customer details are not.
+func TestCustomerChangesAreLogged(t *testing.T) {
+	each(t, func(t *testing.T, db *store.DB) {
+		newShop(t, db, "s1")
+		c := customer("s1", "c1", "ada@example.com")
+		_, err := db.UpdateCustomer(ctx, "s1", "c1", func(s *epilogue.Customer, _ bool) error { *s = *c; return nil })
+		must(t, err)
+		ingest(t, db, order("s1", "1001")) // customer c1 of the order
+		must(t, db.EraseCustomer(ctx, "s1", "c1", t0.Add(time.Hour)))
+		changes, last, err := db.CustomerChangesAfter(ctx, 0, 10)
+		must(t, err)
+		if len(changes) != 2 || changes[0].CustomerID != "c1" || changes[1].CustomerID != "c1" || changes[1].Kind != epilogue.ActivityCustomerChanged {
+			t.Fatalf("changes: %+v", changes)
+		}
+		top, err := db.LastActivity(ctx)
+		must(t, err)
+		if last != changes[1].Seq || top != last {
+			t.Fatalf("last change %d, last activity %d", last, top)
+		}
+		if more, after, err := db.CustomerChangesAfter(ctx, last, 10); err != nil || len(more) != 0 || after != last {
+			t.Fatalf("after the last: %v %d %v", more, after, err)
+		}
+	})
+}

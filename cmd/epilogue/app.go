@@ -32,6 +32,8 @@ type app struct {
 	log       *slog.Logger
 	clock     epilogue.Clock
 	eventSeq  int64
+	// customerSeq is where following other replicas' customer changes starts.
+	customerSeq int64
 	// background loops run while the app serves; each stops when its context ends.
 	background []func(ctx context.Context)
 	// closers run first at shutdown, newest first, before the writers flush and the database
@@ -121,6 +123,11 @@ func openApp(ctx context.Context, c appConfig) (*app, error) {
 		a.close()
 		return nil, fmt.Errorf("replaying events: %w", err)
 	}
+	// Changes from here on are followed (see FollowCustomers); those during loading are seen twice.
+	if a.customerSeq, err = db.LastActivity(ctx); err != nil {
+		a.close()
+		return nil, fmt.Errorf("reading the activity log: %w", err)
+	}
 	profiles, err := a.engine.People().LoadProfiles(ctx, db)
 	if err != nil {
 		a.close()
@@ -198,6 +205,9 @@ func (a *app) serve(ctx context.Context, ln net.Listener) error {
 	})
 	start(func(ctx context.Context) {
 		a.engine.Follow(ctx, a.db, a.eventSeq, 500*time.Millisecond, func(err error) { a.log.Error("following events", "err", err) })
+	})
+	start(func(ctx context.Context) {
+		a.engine.FollowCustomers(ctx, a.db, a.customerSeq, time.Second, func(err error) { a.log.Error("following customer changes", "err", err) })
 	})
 	start(a.pruneIdempotency)
 	for _, loop := range a.background {
