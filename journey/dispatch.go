@@ -67,9 +67,11 @@ func (s *Scheduler) dispatch(ctx context.Context) (int, error) {
 	var wg sync.WaitGroup
 	for _, i := range send {
 		sem <- struct{}{}
-		if s.c.Clock.Now().After(lastStart) {
+		// Past lastStart, or shutting down (a stop waits for sends in flight, not for a batch):
+		// handed back as it was claimed, with its budget taken if it was.
+		if ctx.Err() != nil || s.c.Clock.Now().After(lastStart) {
 			<-sem
-			finish.Enqueue(outcomes[i]) // handed back as it was claimed (with its budget taken, if it was)
+			finish.Enqueue(outcomes[i])
 			continue
 		}
 		wg.Go(func() {
