@@ -2,11 +2,13 @@ package httpapi
 
 import (
 	"bytes"
+	"context"
 	"crypto/sha256"
 	"encoding/hex"
 	"io"
 	"net/http"
 	"sync"
+	"time"
 
 	"github.com/epiloguehq/epilogue"
 )
@@ -32,35 +34,70 @@ func (s *Server) idempotent(h http.HandlerFunc) http.HandlerFunc {
 		sum := sha256.Sum256(append([]byte(r.Method+" "+r.URL.Path+"\n"), body...))
 		hash := hex.EncodeToString(sum[:])
 		shop := shopID(r)
-		unlock := s.idem.lock(shop + "\x00" + key) // concurrent retries wait for the first
+		unlock := s.idem.lock(shop + "\x00" + key) // concurrent retries in this process wait here
 		defer unlock()
-		prev, found, err := s.store.IdempotentResponse(r.Context(), shop, key)
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		if found {
-			if prev.RequestHash != hash {
-				s.fail(w, r, epilogue.Errorf(epilogue.EConflict, "Idempotency-Key %q was used with a different request", key))
+		// Across replicas, the key is claimed in the store before the request runs: a retry
+		// that finds it claimed waits for the answer (status 0 is a claim not yet answered).
+		// With only a per-process lock, retries spread over three replicas made two or three
+		// offers of one request.
+		for wait := idemWait; ; wait -= idemPoll {
+			claimed, err := s.store.ClaimIdempotencyKey(r.Context(), shop, key, hash, s.clock.Now(), idemStale)
+			if err != nil {
+				s.fail(w, r, err)
 				return
 			}
-			w.Header().Set("Content-Type", "application/json")
-			w.Header().Set("Idempotent-Replayed", "true")
-			w.WriteHeader(prev.Status)
-			w.Write(prev.Body)
-			return
+			if claimed {
+				break
+			}
+			prev, found, err := s.store.IdempotentResponse(r.Context(), shop, key)
+			if err != nil {
+				s.fail(w, r, err)
+				return
+			}
+			switch {
+			case found && prev.RequestHash != hash:
+				s.fail(w, r, epilogue.Errorf(epilogue.EConflict, "Idempotency-Key %q was used with a different request", key))
+				return
+			case found && prev.Status != 0:
+				w.Header().Set("Content-Type", "application/json")
+				w.Header().Set("Idempotent-Replayed", "true")
+				w.WriteHeader(prev.Status)
+				w.Write(prev.Body)
+				return
+			case wait <= 0:
+				s.fail(w, r, epilogue.Errorf(epilogue.EConflict, "a request with Idempotency-Key %q is still running; retry in a moment", key))
+				return
+			}
+			select {
+			case <-r.Context().Done():
+				return
+			case <-time.After(idemPoll):
+			}
 		}
 		r.Body = io.NopCloser(bytes.NewReader(body))
 		rec := &recorder{ResponseWriter: w}
 		h(rec, r)
+		// The answer is kept even when the client has gone: the request ran.
+		ctx := context.WithoutCancel(r.Context())
 		if rec.status < 500 {
-			if err := s.store.SaveIdempotentResponse(r.Context(), shop, key,
+			if err := s.store.SaveIdempotentResponse(ctx, shop, key,
 				epilogue.StoredResponse{RequestHash: hash, Status: rec.status, Body: rec.body.Bytes()}); err != nil {
-				s.log.ErrorContext(r.Context(), "saving idempotent response", "err", err, "request_id", requestID(r.Context()))
+				s.log.ErrorContext(ctx, "saving idempotent response", "err", err, "request_id", requestID(ctx))
 			}
+		} else if err := s.store.ReleaseIdempotencyKey(ctx, shop, key); err != nil {
+			s.log.ErrorContext(ctx, "releasing an idempotency key", "err", err, "request_id", requestID(ctx))
 		}
 	}
 }
+
+// A retry finding its key claimed by a request still running asks again every idemPoll for up
+// to idemWait; a claim older than idemStale (past any request's write timeout) was left by a
+// process that died, and is taken over.
+const (
+	idemWait  = 10 * time.Second
+	idemPoll  = 50 * time.Millisecond
+	idemStale = time.Minute
+)
 
 // recorder passes a response through while keeping a copy.
 type recorder struct {

@@ -42,6 +42,8 @@ type Store interface {
 
 	IdempotentResponse(ctx context.Context, shopID, key string) (epilogue.StoredResponse, bool, error)
 	SaveIdempotentResponse(ctx context.Context, shopID, key string, r epilogue.StoredResponse) error
+	ClaimIdempotencyKey(ctx context.Context, shopID, key, requestHash string, now time.Time, stale time.Duration) (bool, error)
+	ReleaseIdempotencyKey(ctx context.Context, shopID, key string) error
 }
 
 // EventWriter commits offer events durably in groups and reports, per event, whether it was

@@ -40,6 +40,20 @@ func (db *DB) SaveIdempotentResponse(ctx context.Context, shopID, key string, r 
 	return err
 }
 
+// ClaimIdempotencyKey claims a key for a request about to run: true when this caller may run
+// it, false when another holds the key (running, or answered: see IdempotentResponse). A claim
+// older than stale is taken over, as its holder died before answering.
+func (db *DB) ClaimIdempotencyKey(ctx context.Context, shopID, key, requestHash string, now time.Time, stale time.Duration) (bool, error) {
+	n, err := db.exec(ctx, db.write, "ClaimIdempotencyKey", shopID, key, requestHash, []byte{}, micros(now), micros(now.Add(-stale)))
+	return n == 1, err
+}
+
+// ReleaseIdempotencyKey gives up a claim whose request failed (5xx), so a retry runs it again.
+func (db *DB) ReleaseIdempotencyKey(ctx context.Context, shopID, key string) error {
+	_, err := db.exec(ctx, db.write, "ReleaseIdempotencyKey", shopID, key)
+	return err
+}
+
 // PruneIdempotentResponses deletes the answers of every shop stored before a time, since a
 // client retries within minutes, not months; it returns how many went.
 func (db *DB) PruneIdempotentResponses(ctx context.Context, before time.Time) (int64, error) {

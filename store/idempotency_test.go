@@ -92,3 +92,44 @@ func TestPruneIdempotentResponses(t *testing.T) {
 		}
 	})
 }
+
+// A key is claimed once before its request runs; the claim shows as status 0 until the answer
+// fills it; a failed request gives the claim back; a claim left by a dead process is taken over
+// once stale, an answered key never.
+func TestIdempotencyKeyClaims(t *testing.T) {
+	each(t, func(t *testing.T, db *store.DB) {
+		newShop(t, db, "a")
+		claim := func(key string, at time.Time) bool {
+			t.Helper()
+			ok, err := db.ClaimIdempotencyKey(ctx, "a", key, "h", at, time.Minute)
+			must(t, err)
+			return ok
+		}
+		if !claim("k", t0) || claim("k", t0.Add(time.Second)) {
+			t.Fatal("a key was claimed twice, or not at all")
+		}
+		if r, ok, err := db.IdempotentResponse(ctx, "a", "k"); err != nil || !ok || r.Status != 0 {
+			t.Fatalf("the claim: %+v %v %v", r, ok, err)
+		}
+		must(t, db.SaveIdempotentResponse(ctx, "a", "k", store.Response{RequestHash: "h", Status: 201, Body: []byte("made")}))
+		if r, _, _ := db.IdempotentResponse(ctx, "a", "k"); r.Status != 201 || string(r.Body) != "made" {
+			t.Fatalf("the answer: %+v", r)
+		}
+		if claim("k", t0.Add(time.Hour)) {
+			t.Fatal("an answered key was claimed again")
+		}
+		must(t, db.ReleaseIdempotencyKey(ctx, "a", "k")) // answered: stays
+		if _, ok, _ := db.IdempotentResponse(ctx, "a", "k"); !ok {
+			t.Fatal("release removed an answer")
+		}
+		// A failed request's claim goes back; a dead process's claim is taken over once stale.
+		claim("f", t0)
+		must(t, db.ReleaseIdempotencyKey(ctx, "a", "f"))
+		if !claim("f", t0) {
+			t.Fatal("a released key cannot be claimed")
+		}
+		if claim("f", t0.Add(59*time.Second)) || !claim("f", t0.Add(61*time.Second)) {
+			t.Fatal("a stale claim is not taken over, or a fresh one is")
+		}
+	})
+}
