@@ -60,14 +60,14 @@ type Learner struct {
 	cfg LearnerConfig
 	log *slog.Logger
 
-	mu       sync.Mutex
-	trainer  *Trainer // set while leading
-	serving  *Model
-	version  int64 // of serving; 0 for a fresh model
+	mu      sync.Mutex
+	trainer *Trainer // set while leading
+	serving *Model
+	version int64 // of serving; 0 for a fresh model
 	// served is the checkpoint serving came from, cursors and all: a replica that takes the
 	// lead over the checkpoint it serves resumes from its cursors, not from the logs' start
 	// (which taught the model the whole history again at every restart).
-	served *Checkpoint
+	served   *Checkpoint
 	bad      map[int64]bool
 	saved    time.Time // last checkpoint (leader) or reload (follower)
 	savedUpd uint64
