@@ -1,6 +1,7 @@
 package epilogue
 
 import (
+	"net"
 	"net/url"
 	"strconv"
 	"strings"
@@ -123,11 +124,45 @@ func NormalizeOrigin(o string) (string, bool) {
 			return "", false
 		}
 	}
+	if !originHost(u) {
+		return "", false
+	}
 	scheme, host := strings.ToLower(u.Scheme), strings.ToLower(u.Host)
 	if p := u.Port(); (scheme == "https" && p == "443") || (scheme == "http" && p == "80") {
 		host = strings.TrimSuffix(host, ":"+p)
 	}
 	return scheme + "://" + host, true
+}
+
+// originHost reports whether an origin's host is one a browser can send: a DNS name or an IP
+// address, and a port from 1 to 65535 written without leading zeros. "shop.example:0443",
+// "shop.example:", ":99999" or "*." were accepted and could never match.
+func originHost(u *url.URL) bool {
+	if strings.HasSuffix(u.Host, ":") {
+		return false
+	}
+	if p := u.Port(); p != "" {
+		n, err := strconv.Atoi(p)
+		if err != nil || n < 1 || n > 65535 || p[0] == '0' {
+			return false
+		}
+	}
+	h := u.Hostname()
+	if strings.Contains(h, ":") {
+		return net.ParseIP(h) != nil
+	}
+	for _, label := range strings.Split(h, ".") {
+		if label == "" || len(label) > 63 || label[0] == '-' || label[len(label)-1] == '-' {
+			return false
+		}
+		for i := 0; i < len(label); i++ {
+			c := label[i] | 0x20
+			if !(c >= 'a' && c <= 'z' || label[i] >= '0' && label[i] <= '9' || label[i] == '-') {
+				return false
+			}
+		}
+	}
+	return true
 }
 
 // OriginAllowed reports whether a browser origin may use the shop's publishable keys.
