@@ -27,22 +27,32 @@ func shopID(r *http.Request) string { return callerOf(r.Context()).key.ShopID }
 // (secretOnly false), and only from the shop's allowed origins; CORS answers follow the same list.
 func (s *Server) authed(secretOnly bool, h http.HandlerFunc) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		origin := r.Header.Get("Origin")
+		// A browser route's refusal before the shop is known (no key, a bad key, the shop still
+		// loading) tells nothing of any shop, so a page may read it: without CORS headers the
+		// SDK saw only a network error.
+		failOpen := func(err error) {
+			if _, ok := epilogue.NormalizeOrigin(origin); ok && !secretOnly {
+				w.Header().Set("Access-Control-Allow-Origin", origin)
+				w.Header().Add("Vary", "Origin")
+			}
+			s.fail(w, r, err)
+		}
 		plain, ok := bearer(r.Header.Get("Authorization"))
 		if !ok {
-			s.fail(w, r, epilogue.Errorf(epilogue.EUnauthorized, "missing API key: send Authorization: Bearer sk_… or pk_…"))
+			failOpen(epilogue.Errorf(epilogue.EUnauthorized, "missing API key: send Authorization: Bearer sk_… or pk_…"))
 			return
 		}
 		key, err := s.keys.lookup(r.Context(), plain)
 		if err != nil {
-			s.fail(w, r, err)
+			failOpen(err)
 			return
 		}
 		snap := s.engine.Snapshot(key.ShopID)
 		if snap == nil {
-			s.fail(w, r, epilogue.Errorf(epilogue.EUnavailable, "shop is loading; retry shortly"))
+			failOpen(epilogue.Errorf(epilogue.EUnavailable, "shop is loading; retry shortly"))
 			return
 		}
-		origin := r.Header.Get("Origin")
 		if key.Kind == epilogue.KeyPublishable {
 			if secretOnly {
 				s.fail(w, r, epilogue.Errorf(epilogue.EForbidden, "a publishable key may only request decisions and send events; use a secret key"))

@@ -50,6 +50,12 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		status = http.StatusInternalServerError
 	}
 	d := errorDetail{Code: e.Code, Message: e.Message, Field: e.Field, RequestID: requestID(r.Context())}
+	switch status {
+	case http.StatusUnauthorized:
+		w.Header().Set("WWW-Authenticate", `Bearer realm="epilogue"`) // RFC 9110: a 401 names its scheme
+	case http.StatusServiceUnavailable:
+		w.Header().Set("Retry-After", "1")
+	}
 	if status >= 500 {
 		s.log.ErrorContext(r.Context(), "request failed", slog.String("request_id", d.RequestID),
 			slog.String("path", r.URL.Path), slog.Any("err", err))

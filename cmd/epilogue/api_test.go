@@ -429,6 +429,15 @@ func TestAuthErrors(t *testing.T) {
 	e.call("GET", "/v1/offers", "sk_nonsense", nil).mustError(t, 401, "unauthorized", "")
 	e.call("GET", "/v1/offers", "Basic abc", nil).mustError(t, 401, "unauthorized", "")
 	e.call("GET", "/v1/offers", "", nil, "Authorization", "Bearer ").mustError(t, 401, "unauthorized", "")
+	// A browser's refused key is readable by its page, and a 401 names its scheme.
+	r0 := e.call("POST", "/v1/decisions", "pk_nonsense", structuredRequest, "Origin", "https://shop.example")
+	r0.mustError(t, 401, "unauthorized", "")
+	if r0.header.Get("Access-Control-Allow-Origin") != "https://shop.example" || !strings.HasPrefix(r0.header.Get("WWW-Authenticate"), "Bearer") {
+		t.Fatalf("401 to a browser: %v", r0.header)
+	}
+	if h := e.call("GET", "/v1/offers", "sk_nonsense", nil, "Origin", "https://shop.example").header; h.Get("Access-Control-Allow-Origin") != "" {
+		t.Fatalf("a secret-key route answered a browser with CORS: %v", h)
+	}
 	// The scheme's case does not matter (RFC 9110); the key's does.
 	e.call("GET", "/v1/offers", "", nil, "Authorization", "bearer "+e.a.sk).must(t, 200)
 	e.call("GET", "/v1/offers", "", nil, "Authorization", "BEARER  "+e.a.sk).must(t, 200)
