@@ -18,15 +18,18 @@ const maxWebhookBody = 4 << 20
 
 // webhookShop returns the shop a webhook URL names, from the in-memory snapshot when it is
 // there (the hot path reads no database) and from the database for a shop created moments ago.
+// A shop that does not exist is a shop without secrets: its webhooks fail to verify exactly as
+// a wrong signature does, so an unsigned caller cannot tell which shops exist.
 func (s *Server) webhookShop(r *http.Request) (*epilogue.Shop, error) {
 	id := r.PathValue("shop_id")
-	if !epilogue.ValidExternalID(id) {
-		return nil, epilogue.NotFound("shop", id)
-	}
 	if snap := s.engine.Snapshot(id); snap != nil {
 		return snap.Shop, nil
 	}
-	return s.store.Shop(r.Context(), id)
+	shop, err := s.store.Shop(r.Context(), id)
+	if epilogue.ErrorCode(err) == epilogue.ENotFound || !epilogue.ValidExternalID(id) {
+		return &epilogue.Shop{ID: id}, nil
+	}
+	return shop, err
 }
 
 // readWebhook reads a raw body, which the signature covers byte for byte.

@@ -20,9 +20,6 @@ const signaturePrefix = "hmac-sha256-hex="
 // raw body under the shop's webhook secret. (EasyPost normalises the secret to Unicode NFKD
 // first; for the ASCII secrets people use that changes nothing.)
 func Verify(body []byte, header, secret string) error {
-	if secret == "" {
-		return payload.Unauthorized("this shop has no easypost_webhook_secret set: set it with PATCH /v1/settings")
-	}
 	if header == "" {
 		return payload.Unauthorized("missing X-Hmac-Signature header")
 	}
@@ -30,9 +27,11 @@ func Verify(body []byte, header, secret string) error {
 	if len(h) < len(signaturePrefix) || !strings.EqualFold(h[:len(signaturePrefix)], signaturePrefix) {
 		return payload.Unauthorized("X-Hmac-Signature must be hmac-sha256-hex=<hex digest>")
 	}
+	// One answer whether the shop is unknown, has no secret or the signature is wrong (see
+	// shopify.Verify).
 	mac, err := hex.DecodeString(h[len(signaturePrefix):])
-	if err != nil || !payload.Verify(body, mac, secret) {
-		return payload.Unauthorized("X-Hmac-Signature does not match the body under this shop's easypost_webhook_secret")
+	if secret == "" || err != nil || !payload.Verify(body, mac, secret) {
+		return payload.Unauthorized("X-Hmac-Signature does not match the body under this webhook URL's shop's easypost_webhook_secret (set with PATCH /v1/settings)")
 	}
 	return nil
 }

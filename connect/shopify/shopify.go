@@ -29,15 +29,14 @@ const (
 // Verify checks the X-Shopify-Hmac-Sha256 header: the base64 HMAC-SHA256 of the raw body
 // under the shop's webhook secret.
 func Verify(body []byte, header, secret string) error {
-	if secret == "" {
-		return payload.Unauthorized("this shop has no shopify_webhook_secret set: set it with PATCH /v1/settings")
-	}
 	if header == "" {
 		return payload.Unauthorized("missing X-Shopify-Hmac-Sha256 header")
 	}
+	// One answer whether the shop is unknown, has no secret or the signature is wrong, so that
+	// an unsigned caller learns nothing of which shops exist.
 	mac, err := base64.StdEncoding.DecodeString(strings.TrimSpace(header))
-	if err != nil || !payload.Verify(body, mac, secret) {
-		return payload.Unauthorized("X-Shopify-Hmac-Sha256 does not match the body under this shop's shopify_webhook_secret")
+	if secret == "" || err != nil || !payload.Verify(body, mac, secret) {
+		return payload.Unauthorized("X-Shopify-Hmac-Sha256 does not match the body under this webhook URL's shop's shopify_webhook_secret (set with PATCH /v1/settings)")
 	}
 	return nil
 }
