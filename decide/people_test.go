@@ -442,3 +442,21 @@ func TestSyncCustomersFollowsOtherReplicas(t *testing.T) {
 		}
 	}
 }
+
+// Purchases add names only while the table is below its bound; known names and offer ids are
+// always numbered.
+func TestNamesBound(t *testing.T) {
+	var n names
+	if _, ok := n.add("sku-1", 1); !ok {
+		t.Fatal("the first name was refused")
+	}
+	if _, ok := n.add("sku-2", 1); ok {
+		t.Fatal("a name past the bound was added")
+	}
+	if id, ok := n.add("sku-1", 1); !ok || id != 0 {
+		t.Fatal("a known name was refused at the bound")
+	}
+	if id := n.id("off_1"); id != 1 {
+		t.Fatalf("an offer id past the bound: %d", id)
+	}
+}
