@@ -571,3 +571,22 @@ func TestArchivedOfferStillCharges(t *testing.T) {
 		t.Fatalf("conversion of an archived offer: %+v %v", ev, err)
 	}
 }
+
+// An event sent with a token handed out before its customer was erased counts for nobody: the
+// customer's key is not stored again beside the pseudonym their earlier events got.
+func TestEventsOfAnErasedCustomerAreAnonymous(t *testing.T) {
+	f := newFixture(t, []*epilogue.Offer{offer(t, issueOffer)})
+	res := f.decide(t, request(t, issueRequest))
+	key := res.Decision.CustomerKey
+	if key == "" || len(res.Offers) != 1 {
+		t.Fatalf("decision: %q, %d offers", key, len(res.Offers))
+	}
+	f.e.People().Erase(f.shop.ID, f.clock.Now(), key)
+	ev, err := f.e.Prepare(f.shop.ID, EventInput{ID: "late", Type: epilogue.EventEngagement, Token: res.Offers[0].Token})
+	if err != nil || ev.CustomerKey != "" {
+		t.Fatalf("late event: %+v %v", ev, err)
+	}
+	if !f.e.People().Erased(f.shop.ID, key) || f.e.People().Erased("other_shop", key) {
+		t.Fatal("the erasure is not remembered for its shop only")
+	}
+}

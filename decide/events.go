@@ -78,7 +78,12 @@ func (e *Engine) Prepare(shopID string, in EventInput) (*epilogue.Event, error) 
 		PlacementID: c.Placement, CustomerKey: c.CustomerKey, Arm: c.Arm, Time: in.Time.UTC(),
 		Value: in.Value, Currency: in.Currency, ReceivedAt: now,
 	}
-	if o != nil && charges(o, in.Type) && e.firstCharge(shopID, c, in.Type) {
+	if e.people.Erased(shopID, ev.CustomerKey) {
+		// A token handed out before the customer was erased: the event still counts (the
+		// offer's rates, its budget), but for nobody.
+		ev.CustomerKey = ""
+	}
+	if o != nil && charges(o, in.Type) && e.firstCharge(ev) {
 		day, _ := LocalDay(ev.Time, snap.loc)
 		ev.Spend = e.claims.claim(keyOf(ev), now, o.Payout.Amount, func(pending epilogue.Amount) epilogue.Amount {
 			return e.budgets.room(o.ID, o.Budget, day) - pending
@@ -96,8 +101,8 @@ func charges(o *epilogue.Offer, typ string) bool {
 
 // firstCharge reports whether this engagement or conversion is the first of its kind for the
 // decision and offer, so replaying one token with new event ids cannot inflate spend.
-func (e *Engine) firstCharge(shopID string, c Claims, typ string) bool {
-	return e.people.firstCharge(shopID, c.CustomerKey, c.OfferID, typ, c.DecisionID)
+func (e *Engine) firstCharge(ev *epilogue.Event) bool {
+	return e.people.firstCharge(ev.ShopID, ev.CustomerKey, ev.OfferID, ev.Type, ev.DecisionID)
 }
 
 // Apply makes a stored event count: per-customer state (caps, dismissals, conversions) and the

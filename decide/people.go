@@ -26,6 +26,59 @@ type People struct {
 	shards [64]peopleShard
 	limit  int // customers per shard before eviction
 	names  names
+	erased tombstones
+}
+
+// tombstones remember the keys of erased customers for as long as a token handed out before
+// the erasure is accepted: an event sent with one would otherwise store the customer's key
+// again, beside the pseudonym their earlier events were given. Kept are hashes of the keys.
+type tombstones struct {
+	mu sync.Mutex
+	m  map[uint64]time.Time // p.key(shop, customer key) -> when erased
+}
+
+// tombstoneTTL is how long an erased key is remembered: past it, every token that names the
+// key has expired.
+const tombstoneTTL = TokenTTL + maxPast
+
+func (t *tombstones) add(k uint64, at time.Time) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if t.m == nil {
+		t.m = map[uint64]time.Time{}
+	}
+	if len(t.m) >= 1<<16 { // sweep what has outlived every token
+		for k, when := range t.m {
+			if at.Sub(when) > tombstoneTTL {
+				delete(t.m, k)
+			}
+		}
+	}
+	t.m[k] = at
+}
+
+func (t *tombstones) has(k uint64) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	_, ok := t.m[k]
+	return ok
+}
+
+// Erase forgets a customer under each of its keys and remembers the keys as erased at at (see
+// tombstones).
+func (p *People) Erase(shopID string, at time.Time, keys ...string) {
+	for _, k := range keys {
+		if k == "" {
+			continue
+		}
+		p.Forget(shopID, k)
+		p.erased.add(p.key(shopID, k), at)
+	}
+}
+
+// Erased reports whether a customer key belongs to a customer erased within tombstoneTTL.
+func (p *People) Erased(shopID, customerKey string) bool {
+	return customerKey != "" && p.erased.has(p.key(shopID, customerKey))
 }
 
 // peopleShard holds its customers in slabs. The map gives a customer's slot, a number, so that
@@ -556,9 +609,7 @@ func (p *People) Refresh(shopID string, c *epilogue.Customer) {
 		}
 		x.mu.Unlock()
 	}
-	for _, k := range keys {
-		p.Forget(shopID, k)
-	}
+	p.Erase(shopID, *c.ErasedAt, keys...)
 }
 
 // consent returns the consent of the customer's profile.
@@ -593,6 +644,9 @@ func (p *People) LoadProfiles(ctx context.Context, src CustomerSource) (int, err
 			return n, err
 		}
 		for _, c := range cs {
+			if c.ErasedAt != nil && time.Since(*c.ErasedAt) < tombstoneTTL {
+				p.erased.add(p.key(c.ShopID, "id:"+c.ID), *c.ErasedAt) // its email key is gone with the email
+			}
 			if c.ErasedAt == nil && (len(c.Attributes) > 0 || c.Consent != (epilogue.Consent{})) {
 				p.SetProfile(c.ShopID, c)
 				n++

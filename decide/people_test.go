@@ -460,3 +460,27 @@ func TestNamesBound(t *testing.T) {
 		t.Fatalf("an offer id past the bound: %d", id)
 	}
 }
+
+// customers is a store's customers, as LoadProfiles reads them.
+type customers []*epilogue.Customer
+
+func (c customers) CustomersAfter(_ context.Context, after int64, limit int) ([]*epilogue.Customer, int64, error) {
+	if after > 0 {
+		return nil, after, nil
+	}
+	return c, int64(len(c)), nil
+}
+
+// A restart remembers the customers erased within a token's lifetime, by their ids.
+func TestLoadProfilesRemembersErasures(t *testing.T) {
+	p := NewPeople(1000)
+	recent, old := time.Now().Add(-time.Hour), time.Now().Add(-2*tombstoneTTL)
+	if _, err := p.LoadProfiles(context.Background(), customers{
+		{ID: "gone", ShopID: "shop", ErasedAt: &recent}, {ID: "long-gone", ShopID: "shop", ErasedAt: &old}, {ID: "here", ShopID: "shop"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if !p.Erased("shop", "id:gone") || p.Erased("shop", "id:long-gone") || p.Erased("shop", "id:here") {
+		t.Fatal("erasures remembered wrongly")
+	}
+}

@@ -168,9 +168,10 @@ func (s *Server) deleteCustomer(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	s.engine.People().Forget(shop, c.Key())
+	keys := []string{"id:" + id}
 	if c.EmailSHA256 != "" {
-		s.engine.People().Forget(shop, "em:"+c.EmailSHA256)
+		keys = append(keys, "em:"+c.EmailSHA256)
 	}
+	s.engine.People().Erase(shop, s.clock.Now().UTC(), keys...)
 	writeJSON(w, http.StatusOK, map[string]any{"id": id, "erased": true})
 }
