@@ -43,6 +43,11 @@ func Decode(b []byte, v any, o Options) error {
 			if _, extra := dec.Token(); extra != io.EOF {
 				return epilogue.Errorf(epilogue.EInvalid, "%s must hold exactly one JSON value", o.What)
 			}
+			if o.Strict {
+				if path, dup := duplicateKey(b); dup {
+					return epilogue.Invalid(path, "appears twice: send each field once (a reader that takes the first would see another value than one that takes the last)")
+				}
+			}
 			if o.Patch {
 				return ignoredNull(b, v)
 			}
@@ -98,6 +103,50 @@ func Decode(b []byte, v any, o Options) error {
 		return epilogue.Invalid(field, "unknown field %q", name)
 	}
 	return epilogue.Errorf(epilogue.EInvalid, "malformed JSON: %s", err.Error())
+}
+
+// duplicateKey returns the path of the first key that appears twice in one object of b, which
+// encoding/json reads as the last of them. b is valid JSON (it decoded).
+func duplicateKey(b []byte) (string, bool) {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	path, dup := dupIn(dec, "")
+	return strings.TrimPrefix(path, "."), dup
+}
+
+// dupIn reads one value from dec, at path, and reports the first duplicate key in it.
+func dupIn(dec *json.Decoder, path string) (string, bool) {
+	tok, err := dec.Token()
+	if err != nil {
+		return "", false
+	}
+	switch tok {
+	case json.Delim('{'):
+		keys := map[string]bool{}
+		for dec.More() {
+			t, err := dec.Token()
+			k, ok := t.(string)
+			if err != nil || !ok {
+				return "", false
+			}
+			if keys[k] {
+				return path + "." + k, true
+			}
+			keys[k] = true
+			if p, dup := dupIn(dec, path+"."+k); dup {
+				return p, true
+			}
+		}
+		dec.Token() // }
+	case json.Delim('['):
+		for i := 0; dec.More(); i++ {
+			if p, dup := dupIn(dec, path+"["+strconv.Itoa(i)+"]"); dup {
+				return p, true
+			}
+		}
+		dec.Token() // ]
+	}
+	return "", false
 }
 
 // locate turns encoding/json's dotted field path ("cart.price") into one with array indices

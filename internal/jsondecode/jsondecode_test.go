@@ -1,6 +1,8 @@
 package jsondecode
 
 import (
+	"errors"
+	"strings"
 	"testing"
 
 	"github.com/epiloguehq/epilogue"
@@ -72,5 +74,33 @@ func TestUnmarshalNamesTheFieldWithIndices(t *testing.T) {
 	}
 	if err := Decode([]byte(`{"cart":[]} []`), &b, Options{}); err == nil {
 		t.Error("two JSON values accepted")
+	}
+}
+
+// A strict body with a key twice is refused, naming the key: encoding/json keeps the last, a
+// proxy or log reading the first would see another request. Maps and arrays are looked into.
+func TestDuplicateKeysAreRefused(t *testing.T) {
+	type inner struct {
+		A map[string]string `json:"a"`
+	}
+	type body struct {
+		Value string  `json:"value"`
+		Items []inner `json:"items"`
+	}
+	for in, field := range map[string]string{
+		`{"value":"1.00","value":"900.00"}`:            "value",
+		`{"items":[{"a":{}},{"a":{"x":"1","x":"2"}}]}`: "items[1].a.x",
+		`{"items":[{"a":{"x":"1"},"a":{"y":"2"}}]}`:    "items[0].a",
+	} {
+		var v body
+		err := Decode([]byte(in), &v, Options{Strict: true})
+		var e *epilogue.Error
+		if !errors.As(err, &e) || e.Field != field || !strings.Contains(e.Message, "twice") {
+			t.Errorf("%s: %v, want %s refused", in, err, field)
+		}
+	}
+	var v body
+	if err := Decode([]byte(`{"value":"1","items":[{"a":{"x":"1","X":"2"}},{"a":{"x":"1"}}]}`), &v, Options{Strict: true}); err != nil {
+		t.Errorf("distinct keys: %v", err)
 	}
 }
