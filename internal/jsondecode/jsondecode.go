@@ -7,6 +7,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"maps"
 	"reflect"
@@ -44,8 +45,8 @@ func Decode(b []byte, v any, o Options) error {
 				return epilogue.Errorf(epilogue.EInvalid, "%s must hold exactly one JSON value", o.What)
 			}
 			if o.Strict {
-				if path, dup := duplicateKey(b); dup {
-					return epilogue.Invalid(path, "appears twice: send each field once (a reader that takes the first would see another value than one that takes the last)")
+				if path, problem := keyProblem(b, reflect.TypeOf(v)); problem != "" {
+					return epilogue.Invalid(path, "%s", problem)
 				}
 			}
 			if o.Patch {
@@ -105,48 +106,136 @@ func Decode(b []byte, v any, o Options) error {
 	return epilogue.Errorf(epilogue.EInvalid, "malformed JSON: %s", err.Error())
 }
 
-// duplicateKey returns the path of the first key that appears twice in one object of b, which
-// encoding/json reads as the last of them. b is valid JSON (it decoded).
-func duplicateKey(b []byte) (string, bool) {
+// keyProblem returns the path of the first key of b that is written twice in one object, or
+// that names a struct field in other letter case than the field's JSON name, and what is wrong
+// with it. encoding/json reads a repeated key as the last of them and matches names in any
+// case: a proxy or log that reads the first, or the exact name, would see another request. t is
+// the type b was decoded into; b is valid JSON (it decoded).
+func keyProblem(b []byte, t reflect.Type) (path, problem string) {
 	dec := json.NewDecoder(bytes.NewReader(b))
 	dec.UseNumber()
-	path, dup := dupIn(dec, "")
-	return strings.TrimPrefix(path, "."), dup
+	path, problem = keysIn(dec, "", t)
+	return strings.TrimPrefix(path, "."), problem
 }
 
-// dupIn reads one value from dec, at path, and reports the first duplicate key in it.
-func dupIn(dec *json.Decoder, path string) (string, bool) {
+var unmarshalerType = reflect.TypeFor[json.Unmarshaler]()
+
+// keysIn reads one value from dec, at path, of type t (nil when not known), and reports the
+// first problem key in it.
+func keysIn(dec *json.Decoder, path string, t reflect.Type) (string, string) {
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t != nil && (reflect.PointerTo(t).Implements(unmarshalerType) || t.Kind() == reflect.Interface) {
+		t = nil // it reads itself, or anything goes
+	}
 	tok, err := dec.Token()
 	if err != nil {
-		return "", false
+		return "", ""
 	}
 	switch tok {
 	case json.Delim('{'):
 		keys := map[string]bool{}
 		for dec.More() {
-			t, err := dec.Token()
-			k, ok := t.(string)
+			tk, err := dec.Token()
+			k, ok := tk.(string)
 			if err != nil || !ok {
-				return "", false
+				return "", ""
 			}
 			if keys[k] {
-				return path + "." + k, true
+				return path + "." + k, "appears twice: send each field once"
 			}
 			keys[k] = true
-			if p, dup := dupIn(dec, path+"."+k); dup {
-				return p, true
+			var sub reflect.Type
+			switch {
+			case t != nil && t.Kind() == reflect.Struct:
+				f, exact, found := jsonField(t, k)
+				if found && !exact {
+					return path + "." + k, fmt.Sprintf("is written %q: field names are case-sensitive", f)
+				}
+				if found {
+					sub = structFieldType(t, f)
+				}
+			case t != nil && t.Kind() == reflect.Map:
+				sub = t.Elem()
+			}
+			if p, problem := keysIn(dec, path+"."+k, sub); problem != "" {
+				return p, problem
 			}
 		}
 		dec.Token() // }
 	case json.Delim('['):
+		var sub reflect.Type
+		if t != nil && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array) {
+			sub = t.Elem()
+		}
 		for i := 0; dec.More(); i++ {
-			if p, dup := dupIn(dec, path+"["+strconv.Itoa(i)+"]"); dup {
-				return p, true
+			if p, problem := keysIn(dec, path+"["+strconv.Itoa(i)+"]", sub); problem != "" {
+				return p, problem
 			}
 		}
 		dec.Token() // ]
 	}
-	return "", false
+	return "", ""
+}
+
+// jsonField returns the JSON name of t's field that key k names, whether k is that name
+// exactly, and whether there is one (embedded structs' fields included).
+func jsonField(t reflect.Type, k string) (name string, exact, found bool) {
+	for i := range t.NumField() {
+		f := t.Field(i)
+		tag := f.Tag.Get("json")
+		if tag == "-" || !f.IsExported() && !f.Anonymous {
+			continue
+		}
+		n, _, _ := strings.Cut(tag, ",")
+		if f.Anonymous && n == "" {
+			e := f.Type
+			for e.Kind() == reflect.Pointer {
+				e = e.Elem()
+			}
+			if e.Kind() == reflect.Struct {
+				if name, exact, found := jsonField(e, k); found {
+					return name, exact, true
+				}
+			}
+			continue
+		}
+		if n == "" {
+			n = f.Name
+		}
+		if n == k {
+			return n, true, true
+		}
+		if strings.EqualFold(n, k) {
+			name, found = n, true
+		}
+	}
+	return name, false, found
+}
+
+// structFieldType returns the type of t's field of JSON name n.
+func structFieldType(t reflect.Type, n string) reflect.Type {
+	for i := range t.NumField() {
+		f := t.Field(i)
+		tag, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if f.Anonymous && tag == "" {
+			e := f.Type
+			for e.Kind() == reflect.Pointer {
+				e = e.Elem()
+			}
+			if e.Kind() == reflect.Struct {
+				if ft := structFieldType(e, n); ft != nil {
+					return ft
+				}
+			}
+			continue
+		}
+		if tag == n || tag == "" && f.Name == n {
+			return f.Type
+		}
+	}
+	return nil
 }
 
 // locate turns encoding/json's dotted field path ("cart.price") into one with array indices

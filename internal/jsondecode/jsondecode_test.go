@@ -77,8 +77,9 @@ func TestUnmarshalNamesTheFieldWithIndices(t *testing.T) {
 	}
 }
 
-// A strict body with a key twice is refused, naming the key: encoding/json keeps the last, a
-// proxy or log reading the first would see another request. Maps and arrays are looked into.
+// A strict body with a key twice, or a field name in other letter case, is refused, naming the
+// key: encoding/json keeps the last and matches any case, and a proxy or log reading the first,
+// or the exact name, would see another request. Maps and arrays are looked into.
 func TestDuplicateKeysAreRefused(t *testing.T) {
 	type inner struct {
 		A map[string]string `json:"a"`
@@ -95,7 +96,7 @@ func TestDuplicateKeysAreRefused(t *testing.T) {
 		var v body
 		err := Decode([]byte(in), &v, Options{Strict: true})
 		var e *epilogue.Error
-		if !errors.As(err, &e) || e.Field != field || !strings.Contains(e.Message, "twice") {
+		if !errors.As(err, &e) || e.Field != field || !strings.Contains(e.Message, "twice") && !strings.Contains(e.Message, "case-sensitive") {
 			t.Errorf("%s: %v, want %s refused", in, err, field)
 		}
 	}
