@@ -149,13 +149,11 @@ func keysIn(dec *json.Decoder, path string, t reflect.Type) (string, string) {
 			var sub reflect.Type
 			switch {
 			case t != nil && t.Kind() == reflect.Struct:
-				f, exact, found := jsonField(t, k)
+				f, ft, exact, found := jsonField(t, k)
 				if found && !exact {
 					return path + "." + k, fmt.Sprintf("is written %q: field names are case-sensitive", f)
 				}
-				if found {
-					sub = structFieldType(t, f)
-				}
+				sub = ft
 			case t != nil && t.Kind() == reflect.Map:
 				sub = t.Elem()
 			}
@@ -179,9 +177,9 @@ func keysIn(dec *json.Decoder, path string, t reflect.Type) (string, string) {
 	return "", ""
 }
 
-// jsonField returns the JSON name of t's field that key k names, whether k is that name
-// exactly, and whether there is one (embedded structs' fields included).
-func jsonField(t reflect.Type, k string) (name string, exact, found bool) {
+// jsonField returns the JSON name and type of t's field that key k names, whether k is that
+// name exactly, and whether there is one (embedded structs' fields included).
+func jsonField(t reflect.Type, k string) (name string, typ reflect.Type, exact, found bool) {
 	for i := range t.NumField() {
 		f := t.Field(i)
 		tag := f.Tag.Get("json")
@@ -195,8 +193,8 @@ func jsonField(t reflect.Type, k string) (name string, exact, found bool) {
 				e = e.Elem()
 			}
 			if e.Kind() == reflect.Struct {
-				if name, exact, found := jsonField(e, k); found {
-					return name, exact, true
+				if name, typ, exact, found := jsonField(e, k); found {
+					return name, typ, exact, true
 				}
 			}
 			continue
@@ -205,37 +203,13 @@ func jsonField(t reflect.Type, k string) (name string, exact, found bool) {
 			n = f.Name
 		}
 		if n == k {
-			return n, true, true
+			return n, f.Type, true, true
 		}
 		if strings.EqualFold(n, k) {
-			name, found = n, true
+			name, typ, found = n, f.Type, true
 		}
 	}
-	return name, false, found
-}
-
-// structFieldType returns the type of t's field of JSON name n.
-func structFieldType(t reflect.Type, n string) reflect.Type {
-	for i := range t.NumField() {
-		f := t.Field(i)
-		tag, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-		if f.Anonymous && tag == "" {
-			e := f.Type
-			for e.Kind() == reflect.Pointer {
-				e = e.Elem()
-			}
-			if e.Kind() == reflect.Struct {
-				if ft := structFieldType(e, n); ft != nil {
-					return ft
-				}
-			}
-			continue
-		}
-		if tag == n || tag == "" && f.Name == n {
-			return f.Type
-		}
-	}
-	return nil
+	return name, typ, false, found
 }
 
 // locate turns encoding/json's dotted field path ("cart.price") into one with array indices
