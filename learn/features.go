@@ -1,6 +1,7 @@
 package learn
 
 import (
+	"slices"
 	"sync"
 
 	"github.com/epiloguehq/epilogue"
@@ -71,6 +72,7 @@ const (
 	maxSKUs     = 8
 	maxHistCats = 8
 	maxHistIDs  = 16
+	cartSizeCap = 10 // the cart size feature counts up to this many items
 )
 
 // moment holds a moment's features, hashed once per Score call and crossed with every offer.
@@ -166,7 +168,7 @@ func (s *moment) set(mo *epilogue.Moment) {
 		}
 	}
 	s.ctx = append(s.ctx, s.cartCatF...)
-	s.ctx = append(s.ctx, Int(fCartSize, min(int64(len(req.Cart)), 10)))
+	s.ctx = append(s.ctx, Int(fCartSize, min(int64(len(req.Cart)), cartSizeCap)))
 	orders := 0
 	if h := mo.History; h != nil {
 		orders = h.Orders
@@ -192,6 +194,51 @@ func (s *moment) set(mo *epilogue.Moment) {
 	}
 	s.ctx = append(s.ctx, s.histCatF...)
 	s.ctx = append(s.ctx, Int(fOrders, LogBucket(float64(orders))))
+}
+
+// forLearning returns the part of a decision that the trainer keeps through its join window:
+// what the features read (see set) and nothing more. A decision request may carry a thousand
+// cart items and as many attributes, and a publishable key may send such requests as fast as it
+// likes: kept whole for the window, a flood of them held a gigabyte. The cart keeps, in order,
+// the items that bring a new category or a sku the features count, and enough others for the
+// cart's size feature, so the features are the same; attributes past maxAttrs were counted in
+// map order anyway. The verdicts of the candidates are dropped: no example reads them.
+func forLearning(d *epilogue.Decision) *epilogue.Decision {
+	c := *d
+	c.Candidates, c.Filtered = nil, nil
+	r := d.Request
+	if r == nil || len(r.Cart) <= cartSizeCap && len(r.Customer.Attributes) <= maxAttrs {
+		return &c
+	}
+	req := *r
+	c.Request = &req
+	if len(r.Customer.Attributes) > maxAttrs {
+		req.Customer.Attributes = make(map[string]string, maxAttrs)
+		for k, v := range r.Customer.Attributes {
+			if len(req.Customer.Attributes) == maxAttrs {
+				break
+			}
+			req.Customer.Attributes[k] = v
+		}
+	}
+	if len(r.Cart) > cartSizeCap {
+		var cats []uint64 // as set counts them
+		skus := 0
+		req.Cart = nil
+		for _, it := range r.Cart {
+			keep := len(req.Cart) < cartSizeCap
+			if c := Label(fCategory, it.Category); it.Category != "" && len(cats) < maxCartCats && !slices.Contains(cats, c) {
+				cats, keep = append(cats, c), true
+			}
+			if it.SKU != "" && skus < maxSKUs {
+				skus, keep = skus+1, true
+			}
+			if keep {
+				req.Cart = append(req.Cart, it)
+			}
+		}
+	}
+	return &c
 }
 
 // appendIDs hashes the most recent offer ids of a history list (the list is oldest first).

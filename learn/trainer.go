@@ -164,6 +164,7 @@ func (t *Trainer) AddDecision(d *epilogue.Decision, cursor int64) {
 	if _, ok := t.recent[d.ID]; ok {
 		return
 	}
+	d = forLearning(d)
 	r := &recentDecision{d: d, cursor: cursor}
 	t.recent[d.ID] = r
 	t.fifo = append(t.fifo, r)

@@ -3,6 +3,7 @@ package learn
 import (
 	"context"
 	"errors"
+	"math/rand/v2"
 	"path/filepath"
 	"slices"
 	"strconv"
@@ -286,4 +287,40 @@ func flip(b []byte, i int) []byte {
 	c := slices.Clone(b)
 	c[i] ^= 0x40
 	return c
+}
+
+// What the trainer keeps of a large decision gives the same features as the whole of it, and is
+// small: a thousand cart items become the few the features read.
+func TestForLearningKeepsTheFeatures(t *testing.T) {
+	r := rand.New(rand.NewPCG(3, 4))
+	cats := []string{"Coffee", "coffee", "tea", "Grinders", "beans", "cups", "filters", "kettles", "scales", "mugs", "pots", "bags"}
+	o := &epilogue.Offer{ID: "off_1", Kind: epilogue.KindCrossSell, Advertiser: "a", Category: "tea"}
+	for round := range 50 {
+		req := &epilogue.DecisionRequest{Customer: epilogue.CustomerRef{ID: "c", Attributes: map[string]string{"tier": "gold"}}}
+		for i := range r.IntN(1000) {
+			it := epilogue.CartItem{Quantity: 1}
+			if r.IntN(3) > 0 {
+				it.Category = cats[r.IntN(len(cats))]
+			}
+			if r.IntN(4) == 0 {
+				it.SKU = "sku" + strconv.Itoa(i)
+			}
+			req.Cart = append(req.Cart, it)
+		}
+		d := &epilogue.Decision{ID: "dec", Surface: "confirmation", PlacementID: "confirmation", Request: req,
+			Candidates: make([]epilogue.Verdict, 10), Time: tStart}
+		kept := forLearning(d)
+		moment := func(d *epilogue.Decision) *epilogue.Moment {
+			return &epilogue.Moment{Surface: d.Surface, Placement: d.PlacementID, Request: d.Request, Time: d.Time}
+		}
+		if want, got := AppendFeatures(nil, moment(d), o), AppendFeatures(nil, moment(kept), o); !slices.Equal(want, got) {
+			t.Fatalf("round %d (%d items): features differ\n%v\n%v", round, len(req.Cart), want, got)
+		}
+		if len(kept.Request.Cart) > cartSizeCap+maxCartCats+maxSKUs || kept.Candidates != nil {
+			t.Fatalf("round %d: kept %d items and %d verdicts", round, len(kept.Request.Cart), len(kept.Candidates))
+		}
+		if len(d.Request.Cart) != len(req.Cart) || len(d.Candidates) != 10 {
+			t.Fatal("the decision itself was changed")
+		}
+	}
 }
