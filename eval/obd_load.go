@@ -150,6 +150,7 @@ func loadOBDLog(ctx context.Context, path string, itemIndex map[string]int, pr *
 	}
 	sort.Ints(affOrder)
 	var rows []obdRow
+	firstAt := map[int32]int{} // position -> the line it first appears on
 	for {
 		rec, err := t.next()
 		if err == io.EOF {
@@ -178,6 +179,9 @@ func loadOBDLog(ctx context.Context, path string, itemIndex map[string]int, pr *
 			return nil, t.errAt(col.pos, "position must be an integer from 1, got %q", rec[col.pos])
 		}
 		r.pos = int32(pos)
+		if _, seen := firstAt[r.pos]; !seen {
+			firstAt[r.pos] = t.line
+		}
 		if r.click, ok = parseLabel(rec[col.click]); !ok {
 			return nil, t.errAt(col.click, "click must be 0 or 1, got %q", rec[col.click])
 		}
@@ -212,6 +216,18 @@ func loadOBDLog(ctx context.Context, path string, itemIndex map[string]int, pr *
 		return nil, &InputError{File: path, Line: t.line + 1, Msg: "no rows after the header"}
 	case 1:
 		return nil, &InputError{File: path, Line: t.line, Msg: "the only row after the header: an evaluation needs two at least, one to learn from and one to test on"}
+	}
+	// A slate of n slots logs positions 1 to n: a position past one that never appears is a
+	// stray value, which would make the evaluated policy fill slots the campaign never had.
+	for p := int32(1); int(p) <= len(firstAt); p++ {
+		if _, ok := firstAt[p]; !ok {
+			last := int32(0)
+			for q := range firstAt {
+				last = max(last, q)
+			}
+			return nil, &InputError{File: path, Line: firstAt[last], Column: col.pos + 1, Name: t.header[col.pos],
+				Msg: fmt.Sprintf("position %d, but position %d never appears: positions must run from 1 without gaps", last, p)}
+		}
 	}
 	return rows, nil
 }

@@ -107,6 +107,7 @@ func TestOBDBadInput(t *testing.T) {
 		{"infinite propensity", "0,2019-11-24 00:01:00+00:00,1,1,0,Inf,u1,0.0,0.0,0.0\n", 42, 6, "propensity must be a number in (0, 1]"},
 		{"denormal propensity", "0,2019-11-24 00:01:00+00:00,1,1,0,1e-320,u1,0.0,0.0,0.0\n", 42, 6, `propensity "1e-320" is below 1e-06`},
 		{"tiny propensity", "0,2019-11-24 00:01:00+00:00,1,1,0,9e-7,u1,0.0,0.0,0.0\n", 42, 6, "is below 1e-06"},
+		{"stray position", "0,2019-11-24 00:01:00+00:00,1,9,0,0.3,u1,0.0,0.0,0.0\n", 42, 4, "position 9, but position"},
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			_, err := OBD(context.Background(), OBDOptions{Dir: tinyOBD(t, c.row), Draws: 10, Resamples: 10})
