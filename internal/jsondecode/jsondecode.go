@@ -149,7 +149,7 @@ func keysIn(dec *json.Decoder, path string, t reflect.Type) (string, string) {
 			var sub reflect.Type
 			switch {
 			case t != nil && t.Kind() == reflect.Struct:
-				f, ft, exact, found := jsonField(t, k)
+				f, ft, _, exact, found := jsonField(t, k)
 				if found && !exact {
 					return path + "." + k, fmt.Sprintf("is written %q: field names are case-sensitive", f)
 				}
@@ -177,9 +177,10 @@ func keysIn(dec *json.Decoder, path string, t reflect.Type) (string, string) {
 	return "", ""
 }
 
-// jsonField returns the JSON name and type of t's field that key k names, whether k is that
-// name exactly, and whether there is one (embedded structs' fields included).
-func jsonField(t reflect.Type, k string) (name string, typ reflect.Type, exact, found bool) {
+// jsonField finds the field of struct type t that JSON key k decodes into, as encoding/json
+// matches names (the exact name first, else one that differs only in case), embedded structs'
+// fields promoted: its JSON name, type and index path, and whether k is its name exactly.
+func jsonField(t reflect.Type, k string) (name string, typ reflect.Type, index []int, exact, found bool) {
 	for i := range t.NumField() {
 		f := t.Field(i)
 		tag := f.Tag.Get("json")
@@ -193,8 +194,11 @@ func jsonField(t reflect.Type, k string) (name string, typ reflect.Type, exact, 
 				e = e.Elem()
 			}
 			if e.Kind() == reflect.Struct {
-				if name, typ, exact, found := jsonField(e, k); found {
-					return name, typ, exact, true
+				if en, et, ei, ex, ok := jsonField(e, k); ok && (ex || !found) {
+					name, typ, index, exact, found = en, et, append([]int{i}, ei...), ex, true
+					if ex {
+						return
+					}
 				}
 			}
 			continue
@@ -203,13 +207,13 @@ func jsonField(t reflect.Type, k string) (name string, typ reflect.Type, exact, 
 			n = f.Name
 		}
 		if n == k {
-			return n, f.Type, true, true
+			return n, f.Type, []int{i}, true, true
 		}
-		if strings.EqualFold(n, k) {
-			name, typ, found = n, f.Type, true
+		if !found && strings.EqualFold(n, k) {
+			name, typ, index, found = n, f.Type, []int{i}, true
 		}
 	}
-	return name, typ, false, found
+	return name, typ, index, false, found
 }
 
 // locate turns encoding/json's dotted field path ("cart.price") into one with array indices
@@ -385,37 +389,15 @@ func dropNullEntries(j any, rv reflect.Value) {
 	}
 }
 
-// fieldByJSONName is the field of struct value rv that JSON key k decodes into (names match
-// without regard to case, as encoding/json matches them), embedded structs' fields promoted.
+// fieldByJSONName is the field of struct value rv that JSON key k decodes into (see jsonField);
+// none behind a nil embedded pointer.
 func fieldByJSONName(rv reflect.Value, k string) (reflect.Value, bool) {
-	t := rv.Type()
-	for i := range t.NumField() {
-		f := t.Field(i)
-		tag := f.Tag.Get("json")
-		if tag == "-" || !f.IsExported() && !f.Anonymous {
-			continue
-		}
-		name, _, _ := strings.Cut(tag, ",")
-		if f.Anonymous && name == "" {
-			e := rv.Field(i)
-			for e.Kind() == reflect.Pointer && !e.IsNil() {
-				e = e.Elem()
-			}
-			if e.Kind() == reflect.Struct {
-				if v, ok := fieldByJSONName(e, k); ok {
-					return v, true
-				}
-			}
-			continue
-		}
-		if name == "" {
-			name = f.Name
-		}
-		if strings.EqualFold(name, k) {
-			return rv.Field(i), true
-		}
+	_, _, index, _, found := jsonField(rv.Type(), k)
+	if !found {
+		return reflect.Value{}, false
 	}
-	return reflect.Value{}, false
+	v, err := rv.FieldByIndexErr(index)
+	return v, err == nil
 }
 
 // nullAt finds a null in v that decoding into t skips: one where the field cannot hold nothing.
