@@ -43,8 +43,13 @@ func (e *Engine) Replay(ctx context.Context, log EventLog, seq int64) (int64, er
 // Follow keeps applying events that other replicas commit, polling the log every interval
 // until ctx ends. Events this process applied itself are skipped.
 func (e *Engine) Follow(ctx context.Context, log EventLog, seq int64, every time.Duration, onErr func(error)) {
+	follow(ctx, seq, every, onErr, func(ctx context.Context, seq int64) (int64, error) { return e.Replay(ctx, log, seq) })
+}
+
+// follow calls read every interval with the seq the last call returned, until ctx ends.
+func follow(ctx context.Context, seq int64, every time.Duration, onErr func(error), read func(context.Context, int64) (int64, error)) {
 	tick.Every(ctx, every, func(ctx context.Context) {
-		next, err := e.Replay(ctx, log, seq)
+		next, err := read(ctx, seq)
 		if err != nil && ctx.Err() == nil && onErr != nil {
 			onErr(err)
 		}
@@ -63,13 +68,7 @@ type CustomerLog interface {
 // PUT with partners:false, or an erasure, reached only the replica that took the request; the
 // others went on targeting with what they had loaded at start.
 func (e *Engine) FollowCustomers(ctx context.Context, log CustomerLog, seq int64, every time.Duration, onErr func(error)) {
-	tick.Every(ctx, every, func(ctx context.Context) {
-		next, err := e.SyncCustomers(ctx, log, seq)
-		if err != nil && ctx.Err() == nil && onErr != nil {
-			onErr(err)
-		}
-		seq = next
-	})
+	follow(ctx, seq, every, onErr, func(ctx context.Context, seq int64) (int64, error) { return e.SyncCustomers(ctx, log, seq) })
 }
 
 // SyncCustomers reloads the profiles of the customers changed after seq and returns the seq of
