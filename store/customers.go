@@ -42,22 +42,21 @@ func (db *DB) UpdateCustomer(ctx context.Context, shopID, id string, change func
 		if err != nil {
 			return false, err
 		}
+		// A batch, as order ingestion writes the order's customer in: it holds the activity
+		// log's lock from the start, which the change's activity needs, and which taken later
+		// deadlocked this write with an ingestion on PostgreSQL.
 		var n int64
-		err = db.tx(ctx, func(tx *sql.Tx) error {
-			// The activity log's lock first, as order ingestion takes it (before it writes the
-			// order's customer): the other order deadlocked the two on PostgreSQL.
-			if err := db.lockLog(ctx, tx, "activities"); err != nil {
-				return err
-			}
+		err = db.batch(ctx, func(b *batch) error {
+			var err error
 			if found {
-				n, err = db.exec(ctx, tx, "UpdateCustomer", c.EmailSHA256, data, micros(c.UpdatedAt), shopID, id, old)
+				n, err = b.exec("UpdateCustomer", c.EmailSHA256, data, micros(c.UpdatedAt), shopID, id, old)
 			} else {
-				n, err = db.exec(ctx, tx, "InsertCustomer", shopID, id, c.EmailSHA256, data, micros(c.CreatedAt), micros(c.UpdatedAt))
+				n, err = b.exec("InsertCustomer", shopID, id, c.EmailSHA256, data, micros(c.CreatedAt), micros(c.UpdatedAt))
 			}
 			if err != nil || n != 1 {
 				return err
 			}
-			return db.appendActivity(ctx, tx, customerChanged(c))
+			return b.activity(*customerChanged(c))
 		})
 		return n == 1, err
 	})
@@ -81,10 +80,8 @@ func (db *DB) Customer(ctx context.Context, shopID, id string) (*epilogue.Custom
 // what they did still teaches the model without pointing to a person. The customer part of stored
 // decision requests goes too, and so do the words of their reviews and survey answers.
 func (db *DB) EraseCustomer(ctx context.Context, shopID, id string, at time.Time) error {
-	return db.tx(ctx, func(tx *sql.Tx) error {
-		if err := db.lockLog(ctx, tx, "activities"); err != nil { // first, as in UpdateCustomer
-			return err
-		}
+	return db.batch(ctx, func(b *batch) error { // the activity log's lock first, as in UpdateCustomer
+		tx := b.tx
 		c, err := scanCustomer(tx.QueryRowContext(ctx, db.q.get("Customer"), shopID, id), shopID)
 		known := err == nil
 		if errors.Is(err, sql.ErrNoRows) {
