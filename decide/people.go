@@ -33,8 +33,9 @@ type People struct {
 // the erasure is accepted: an event sent with one would otherwise store the customer's key
 // again, beside the pseudonym their earlier events were given. Kept are hashes of the keys.
 type tombstones struct {
-	mu sync.Mutex
-	m  map[uint64]time.Time // p.key(shop, customer key) -> when erased
+	mu    sync.RWMutex         // read by every event
+	m     map[uint64]time.Time // p.key(shop, customer key) -> when erased
+	sweep int                  // the size at which the outlived ones are swept next
 }
 
 // tombstoneTTL is how long an erased key is remembered: past it, every token that names the
@@ -45,21 +46,22 @@ func (t *tombstones) add(k uint64, at time.Time) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	if t.m == nil {
-		t.m = map[uint64]time.Time{}
+		t.m, t.sweep = map[uint64]time.Time{}, 1<<16
 	}
-	if len(t.m) >= 1<<16 { // sweep what has outlived every token
+	if len(t.m) >= t.sweep { // what has outlived every token goes; the next sweep waits for as many again
 		for k, when := range t.m {
 			if at.Sub(when) > tombstoneTTL {
 				delete(t.m, k)
 			}
 		}
+		t.sweep = max(2*len(t.m), 1<<16)
 	}
 	t.m[k] = at
 }
 
 func (t *tombstones) has(k uint64) bool {
-	t.mu.Lock()
-	defer t.mu.Unlock()
+	t.mu.RLock()
+	defer t.mu.RUnlock()
 	_, ok := t.m[k]
 	return ok
 }
